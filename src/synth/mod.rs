@@ -290,13 +290,7 @@ impl Run {
         let mut injected = Injected::default();
         if self.opts.dirty_rate > 0.0 {
             let mut rng = derive_rng(self.opts.seed, b"dirty", c);
-            injected = dirty::inject(
-                &mut frames,
-                self.opts.dirty_rate,
-                self.opts.format,
-                self.as_of,
-                &mut rng,
-            )?;
+            injected = dirty::inject(&mut frames, self.opts.dirty_rate, &mut rng)?;
         }
         Ok((frames, stats, injected))
     }
@@ -389,11 +383,6 @@ fn build_report(run: &Run, stats: &report::ChunkStats, injected: Injected) -> Ge
         .map(|(n, r)| ((*n).to_string(), r))
         .collect();
     rows.insert("lsoa_imd".to_string(), run.area.lsoas.len() as u64);
-    for (table, n) in &injected.extra_rows {
-        if let Some(r) = rows.get_mut(table) {
-            *r += n;
-        }
-    }
     let pcns = {
         let mut p: Vec<&str> = run.practices.iter().map(|p| p.pcn.as_str()).collect();
         p.dedup();

@@ -376,3 +376,88 @@ fn bad_options_are_refused_with_the_flag_named() {
             .contains("--dirty")
     );
 }
+
+/// Cells that differ between two text columns of the same length.
+fn differing(a: &DataFrame, b: &DataFrame, column: &str) -> usize {
+    let text = |df: &DataFrame| -> Vec<Option<String>> {
+        let c = df
+            .column(column)
+            .unwrap_or_else(|e| panic!("{column}: {e}"));
+        let c = c
+            .cast(&DataType::String)
+            .unwrap_or_else(|e| panic!("{column}: {e}"));
+        c.str()
+            .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+            .unwrap_or_else(|e| panic!("{column}: {e}"))
+    };
+    text(a)
+        .iter()
+        .zip(text(b))
+        .filter(|(x, y)| **x != *y)
+        .count()
+}
+
+#[test]
+fn dirty_output_differs_from_clean_exactly_where_the_report_says() {
+    let clean = tempfile::tempdir().expect("temp dir");
+    let dirty = tempfile::tempdir().expect("temp dir");
+    generate(&options(2_000, 5, clean.path(), Format::Parquet)).expect("clean");
+    let mut o = options(2_000, 5, dirty.path(), Format::Parquet);
+    o.dirty_rate = 0.02;
+    let report = generate(&o).expect("dirty");
+    let inj = &report.injected;
+    assert!(inj.total > 0);
+
+    // Same rows; dates become text so unparseable ones can be stored.
+    let (pc, pd) = (
+        read(clean.path(), "patients"),
+        read(dirty.path(), "patients"),
+    );
+    assert_eq!(pc.height(), pd.height());
+    assert_eq!(
+        pd.column("date_of_birth").expect("dob").dtype(),
+        &DataType::String
+    );
+    let nhs_changed = differing(&pc, &pd, "nhs_number") as u64;
+    assert_eq!(
+        Some(&nhs_changed),
+        inj.values_to_remove.get("patients.nhs_number")
+    );
+    // Every changed number is malformed; the rest stay valid.
+    let bad_nhs = strs(&pd, "nhs_number")
+        .into_iter()
+        .flatten()
+        .filter(|n| !contract::nhs_number_is_valid(n))
+        .count();
+    assert_eq!(bad_nhs as u64, nhs_changed);
+
+    // Each touched event row differs from the clean row in exactly one column.
+    for table in [
+        "encounters",
+        "diagnoses",
+        "medications",
+        "observations",
+        "social_care",
+    ] {
+        let (c, d) = (read(clean.path(), table), read(dirty.path(), table));
+        assert_eq!(c.height(), d.height(), "{table}");
+        let changed: usize = d
+            .get_column_names()
+            .iter()
+            .map(|col| differing(&c, &d, col))
+            .sum();
+        let expected = inj.rows_to_reject.get(table).copied().unwrap_or(0);
+        assert_eq!(changed as u64, expected, "{table}");
+    }
+    let unknown = strs(&read(dirty.path(), "medications"), "person_id")
+        .into_iter()
+        .flatten()
+        .filter(|p| p.starts_with('U'))
+        .count() as u64;
+    let reported = inj
+        .by_kind
+        .get("event_for_unknown_person")
+        .and_then(|m| m.get("medications.person_id"))
+        .copied();
+    assert_eq!(Some(unknown), reported);
+}
