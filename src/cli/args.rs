@@ -1,0 +1,149 @@
+//! Command-line arguments (clap derive). Each subcommand's help says what it
+//! reads, what it writes, and gives an example.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// strata: population-health risk stratification.
+///
+/// Reads a combined health and social-care extract, validates it against the
+/// data contract (docs/data-contract.md), derives per-person features, scores
+/// risk models and publishes risk cohorts as Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, propagate_version = true)]
+pub struct Cli {
+    /// More log detail (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the nightly job: validate, derive features, score, assign tiers, publish.
+    ///
+    /// With no flags it runs on sample-data/ with models/emergency_admission.json and
+    /// publishes to out/runs/<run-id>/, switching out/latest to it only when complete.
+    ///
+    /// Example: strata run --input /data/extract --out /srv/strata --as-of 2026-03-31
+    Run(RunArgs),
+    /// Check an extract against the data contract and print a per-table report.
+    ///
+    /// Exits 0 when the extract is usable, 10 when it is not.
+    ///
+    /// Example: strata validate --input sample-data
+    Validate(ValidateArgs),
+    /// Train the emergency-admission model and write a model file.
+    ///
+    /// Features up to and including the index date, outcome in the 365 days after it.
+    ///
+    /// Example: strata train --input sample-data --index-date 2025-03-31 --out models/emergency_admission.json
+    Train(TrainArgs),
+    /// Write the per-person feature table at an index date as Parquet.
+    ///
+    /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
+    Features(FeaturesArgs),
+    /// Generate a synthetic extract with known ground truth.
+    ///
+    /// Example: strata generate --patients 5000 --seed 42 --out sample-data
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Extract folder (default: sample-data, or [run].input in the config).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Model file (default: models/emergency_admission.json).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Output folder (default: out).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Date risk is computed for (default: the last event date in the extract).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Settings file (see docs; unknown keys are errors).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Extract folder.
+    #[arg(long, default_value = "sample-data")]
+    pub input: PathBuf,
+    /// Settings file, for [validation] max_reject_fraction.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Features up to and including this date; outcome in the 365 days after.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub index_date: NaiveDate,
+    /// Model file to write (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Model name (default: the output file's stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Record that the training data is synthetic (in the model file and card).
+    #[arg(long)]
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub index_date: NaiveDate,
+    /// Parquet file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Parquet,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of people.
+    #[arg(long, default_value_t = 5000)]
+    pub patients: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Folder to write the extract into.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
+    pub format: FormatArg,
+    /// Last date of the history (truth covers the 365 days after it).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-03-31")]
+    pub as_of: NaiveDate,
+    /// Years of history before the as-of date.
+    #[arg(long, default_value_t = 3)]
+    pub years: u32,
+    /// Share of rows given realistic data-quality problems (0 = clean).
+    #[arg(long, default_value_t = 0.0)]
+    pub dirty: f64,
+    /// ICB whose LSOAs people live in (NHS code; QVV = Dorset).
+    #[arg(long, default_value = "QVV")]
+    pub icb: String,
+}

@@ -1,0 +1,139 @@
+//! The command-line edge: parse, resolve settings, call the library, print.
+//! Printing is this module's job, so it alone writes to stdout.
+
+pub mod args;
+mod report;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use strata::config::{FileConfig, RunOverrides, RunPlan};
+use strata::ingest::ValidateOptions;
+use strata::pipeline::{self, TrainPlan};
+use strata::{Error, ExitClass};
+
+use args::{Cli, Command};
+
+/// Runs the CLI and maps any error to its documented exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let class = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<Error>())
+                .map_or(ExitClass::Internal, Error::class);
+            ExitCode::from(class.code())
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("strata={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn load_config(path: Option<&Path>) -> Result<FileConfig, Error> {
+    match path {
+        Some(p) => Ok(FileConfig::load(p)?),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run(a) => {
+            let file = load_config(a.config.as_deref())?;
+            let flags = RunOverrides {
+                input: a.input,
+                model: a.model,
+                out: a.out,
+                as_of: a.as_of,
+            };
+            let plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
+            let outcome = pipeline::run(&plan)
+                .with_context(|| format!("running on {}", plan.input.display()))?;
+            println!("{}", report::run_summary(&outcome));
+        }
+        Command::Validate(a) => {
+            let file = load_config(a.config.as_deref())?;
+            let options = ValidateOptions {
+                today: today(),
+                max_reject_fraction: file.validation.max_reject_fraction,
+            };
+            let extract = pipeline::validate(&a.input, &options)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&extract.report)?);
+            } else {
+                print!("{}", report::validation(&extract.report));
+            }
+        }
+        Command::Train(a) => {
+            let name = a.name.clone().unwrap_or_else(|| {
+                a.out
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "model".into())
+            });
+            let plan = TrainPlan {
+                input: a.input,
+                index_date: a.index_date,
+                out: a.out.clone(),
+                name,
+                today: today(),
+                max_reject_fraction: 0.05,
+                synthetic: a.synthetic,
+            };
+            let model = pipeline::train_model(&plan)?;
+            model.save(&a.out)?;
+            println!("{}", report::trained(&model, &a.out));
+        }
+        Command::Features(a) => {
+            let options = ValidateOptions {
+                today: today(),
+                ..Default::default()
+            };
+            let rows = pipeline::write_features(&a.input, a.index_date, &a.out, &options)?;
+            println!("wrote {rows} people to {}", a.out.display());
+        }
+        Command::Generate(a) => {
+            let options = strata::synth::GenerateOptions {
+                patients: a.patients,
+                seed: a.seed,
+                out: a.out.clone(),
+                format: match a.format {
+                    args::FormatArg::Parquet => strata::synth::Format::Parquet,
+                    args::FormatArg::Csv => strata::synth::Format::Csv,
+                },
+                as_of: a.as_of,
+                years: a.years,
+                dirty_rate: a.dirty,
+                icb: a.icb,
+            };
+            let generated = strata::synth::generate(&options).map_err(Error::from)?;
+            println!("{}", serde_json::to_string_pretty(&generated)?);
+        }
+    }
+    Ok(())
+}

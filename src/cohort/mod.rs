@@ -1,0 +1,5 @@
+//! Cohorts: risk tiers over the scored population.
+
+pub mod tiers;
+
+pub use tiers::{Tier, TierConfig, assign_tiers};

@@ -1,0 +1,173 @@
+//! Risk tiers: the population-health pyramid.
+//!
+//! By default the top 0.5% of risk is "very high", the next 4.5% "high", the
+//! next 15% "rising" and the rest "low". A tier's cut-off is the risk of the
+//! last person inside its share; everyone with at least that risk is in the
+//! tier, so people with equal risk always share a tier (a tie at a boundary
+//! can make a tier slightly larger than its share, never smaller).
+
+/// A risk tier.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    VeryHigh,
+    High,
+    Rising,
+    Low,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::VeryHigh, Tier::High, Tier::Rising, Tier::Low];
+
+    /// The label written to outputs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tier::VeryHigh => "very_high",
+            Tier::High => "high",
+            Tier::Rising => "rising",
+            Tier::Low => "low",
+        }
+    }
+}
+
+/// Shares of the population in each tier above "low" (fractions, not percent).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TierConfig {
+    pub very_high: f64,
+    pub high: f64,
+    pub rising: f64,
+}
+
+impl Default for TierConfig {
+    fn default() -> Self {
+        TierConfig {
+            very_high: 0.005,
+            high: 0.045,
+            rising: 0.15,
+        }
+    }
+}
+
+impl TierConfig {
+    /// Checks the shares are in [0, 1] and add up to at most 1.
+    pub fn validate(&self) -> Result<(), String> {
+        let shares = [
+            ("very_high", self.very_high),
+            ("high", self.high),
+            ("rising", self.rising),
+        ];
+        if let Some((name, v)) = shares.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Err(format!(
+                "tiers.{name} = {v}: expected a fraction between 0 and 1 (0.005 = 0.5%)"
+            ));
+        }
+        let total = self.very_high + self.high + self.rising;
+        if total > 1.0 {
+            return Err(format!(
+                "tiers: very_high + high + rising = {total}, which is more than the whole population (1.0)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The tier of every risk in `risks`.
+pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
+    let n = risks.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut sorted: Vec<f64> = risks.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let cumulative = [
+        config.very_high,
+        config.very_high + config.high,
+        config.very_high + config.high + config.rising,
+    ];
+    let cut_offs: Vec<Option<f64>> = cumulative
+        .iter()
+        .map(|share| {
+            let k = (share * n as f64 - 1e-9).ceil() as usize;
+            (k > 0).then(|| sorted[k.min(n) - 1])
+        })
+        .collect();
+    risks
+        .iter()
+        .map(|&r| {
+            let above = |i: usize| cut_offs[i].is_some_and(|c| r >= c);
+            if above(0) {
+                Tier::VeryHigh
+            } else if above(1) {
+                Tier::High
+            } else if above(2) {
+                Tier::Rising
+            } else {
+                Tier::Low
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(tiers: &[Tier], t: Tier) -> usize {
+        tiers.iter().filter(|&&x| x == t).count()
+    }
+
+    #[test]
+    fn default_pyramid_on_a_thousand_distinct_risks() {
+        // Risks 0.000, 0.001, … 0.999: top 0.5% = 5 people, next 4.5% = 45, next 15% = 150.
+        let risks: Vec<f64> = (0..1000).map(|i| i as f64 / 1000.0).collect();
+        let tiers = assign_tiers(&risks, &TierConfig::default());
+        assert_eq!(count(&tiers, Tier::VeryHigh), 5);
+        assert_eq!(count(&tiers, Tier::High), 45);
+        assert_eq!(count(&tiers, Tier::Rising), 150);
+        assert_eq!(count(&tiers, Tier::Low), 800);
+        assert_eq!(tiers[999], Tier::VeryHigh);
+        assert_eq!(tiers[995], Tier::VeryHigh);
+        assert_eq!(tiers[994], Tier::High);
+        assert_eq!(tiers[799], Tier::Low);
+        assert_eq!(tiers[800], Tier::Rising);
+    }
+
+    #[test]
+    fn equal_risks_share_the_higher_tier() {
+        // 10 people, top 10% = 1 person, but two share the top risk.
+        let risks = [0.9, 0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1, 0.05, 0.01];
+        let config = TierConfig {
+            very_high: 0.1,
+            high: 0.0,
+            rising: 0.0,
+        };
+        let tiers = assign_tiers(&risks, &config);
+        assert_eq!(count(&tiers, Tier::VeryHigh), 2);
+    }
+
+    #[test]
+    fn shares_must_fit_in_the_population() {
+        assert!(
+            TierConfig {
+                very_high: 0.5,
+                high: 0.4,
+                rising: 0.2
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            TierConfig {
+                very_high: -0.1,
+                high: 0.0,
+                rising: 0.0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(TierConfig::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,162 @@
+//! Settings: built-in defaults < `strata.toml` < command-line flags.
+//!
+//! Unknown keys are errors (a typo must not silently fall back to a default).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::cohort::TierConfig;
+use crate::error::ConfigError;
+
+/// `strata.toml` as written by a user; every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    pub run: RunSection,
+    pub validation: ValidationSection,
+    pub tiers: TierConfig,
+}
+
+/// `[run]`: where to read and write.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSection {
+    pub input: PathBuf,
+    pub model: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            input: PathBuf::from("sample-data"),
+            model: PathBuf::from("models/emergency_admission.json"),
+            out: PathBuf::from("out"),
+        }
+    }
+}
+
+/// `[validation]`: how strict ingest is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidationSection {
+    /// A table with a larger share of rejected rows stops the run (0.05 = 5%).
+    pub max_reject_fraction: f64,
+}
+
+impl Default for ValidationSection {
+    fn default() -> Self {
+        ValidationSection {
+            max_reject_fraction: 0.05,
+        }
+    }
+}
+
+impl FileConfig {
+    /// Reads `path`; a missing file is an error (the user named it).
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: one_line(&e.to_string()),
+        })
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything `strata run` needs, checked before any data is read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunPlan {
+    pub input: PathBuf,
+    pub model: PathBuf,
+    pub out: PathBuf,
+    /// The date risk is computed for; `None` = the last event date in the extract.
+    pub as_of: Option<NaiveDate>,
+    pub max_reject_fraction: f64,
+    pub tiers: TierConfig,
+    /// Dates after this are rejected as "in the future".
+    pub today: NaiveDate,
+}
+
+/// Command-line overrides for a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOverrides {
+    pub input: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub as_of: Option<NaiveDate>,
+}
+
+impl RunPlan {
+    /// Merges defaults, the config file and flags, and checks the result.
+    pub fn resolve(
+        file: FileConfig,
+        flags: RunOverrides,
+        today: NaiveDate,
+    ) -> Result<RunPlan, ConfigError> {
+        file.tiers.validate().map_err(ConfigError::Invalid)?;
+        let fraction = file.validation.max_reject_fraction;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(ConfigError::Invalid(format!(
+                "validation.max_reject_fraction = {fraction}: expected a fraction between 0 and 1 (0.05 = 5%)"
+            )));
+        }
+        if let Some(as_of) = flags.as_of.filter(|d| *d > today) {
+            return Err(ConfigError::Invalid(format!(
+                "--as-of {as_of} is in the future (today is {today})"
+            )));
+        }
+        Ok(RunPlan {
+            input: flags.input.unwrap_or(file.run.input),
+            model: flags.model.unwrap_or(file.run.model),
+            out: flags.out.unwrap_or(file.run.out),
+            as_of: flags.as_of,
+            max_reject_fraction: fraction,
+            tiers: file.tiers,
+            today,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_the_file_overrides_defaults() {
+        let file: FileConfig =
+            toml::from_str("[run]\nout = \"elsewhere\"\ninput = \"x\"\n").expect("toml");
+        let flags = RunOverrides {
+            input: Some("y".into()),
+            ..Default::default()
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let plan = RunPlan::resolve(file, flags, today).expect("plan");
+        assert_eq!(plan.input, PathBuf::from("y"));
+        assert_eq!(plan.out, PathBuf::from("elsewhere"));
+        assert_eq!(plan.model, PathBuf::from("models/emergency_admission.json"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = toml::from_str::<FileConfig>("[validation]\nmax_reject_fractio = 0.1\n")
+            .expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.contains("max_reject_fractio"), "{text}");
+        assert!(
+            text.contains("max_reject_fraction"),
+            "should list the valid key: {text}"
+        );
+    }
+}

@@ -1,0 +1,397 @@
+//! Ingest: find each contract table in an extract folder, check every row,
+//! and hand on typed, validated tables keyed by an integer person id.
+//!
+//! Patients are small (one row per person) and are materialised; event tables
+//! stay lazy, so the features stage reads each of them in one streaming pass.
+//! This module never logs or reports identifying values, only row numbers.
+
+mod parse;
+pub mod reference;
+pub mod source;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::contract::{self, TableSpec};
+use crate::error::IngestError;
+pub use source::{FileFormat, TableSource};
+pub use validate::{Action, Issue, PID, TableReport, ValidateOptions};
+use validate::{BIRTH, DEATH, LOC, REASON, loc_expr, plan_table, reason_expr, summarise};
+
+/// A validated event table: the lazy plan of its valid rows (contract
+/// columns, typed, plus [`PID`]) and where it came from.
+#[derive(Clone)]
+pub struct EventTable {
+    pub source: TableSource,
+    pub rows: LazyFrame,
+}
+
+/// A validated extract, ready for feature derivation.
+#[derive(Clone)]
+pub struct Extract {
+    pub dir: PathBuf,
+    /// Valid patients, one row each, with [`PID`] = row number (0-based) and `imd_decile`.
+    pub patients: DataFrame,
+    /// Validated event tables that the extract has, by table name.
+    pub events: BTreeMap<&'static str, EventTable>,
+    pub report: ValidationReport,
+}
+
+impl Extract {
+    /// The valid rows of an event table, if the extract has it.
+    pub fn table(&self, name: &str) -> Option<&LazyFrame> {
+        self.events.get(name).map(|t| &t.rows)
+    }
+}
+
+/// Where the IMD deciles came from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImdSource {
+    /// `extract` (its `lsoa_imd` table) or `built-in IMD 2025`.
+    pub source: String,
+    /// Patients whose LSOA is given but not in the table (their decile is null).
+    pub unmatched_lsoa: u64,
+}
+
+/// Everything validation found, table by table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValidationReport {
+    pub tables: Vec<TableReport>,
+    pub imd: ImdSource,
+    /// Every file read, in table order.
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
+}
+
+impl ValidationReport {
+    /// The report for `table`, if the extract has it.
+    pub fn table(&self, table: &str) -> Option<&TableReport> {
+        self.tables.iter().find(|t| t.table == table)
+    }
+}
+
+/// A left join that keeps the left frame's row order, so results never
+/// depend on hash-table iteration order.
+pub fn left_join_in_order() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
+/// Reads and validates the extract in `dir`.
+pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::MissingExtract {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mut tables = Vec::new();
+    let mut files = Vec::new();
+    let patients_source = require(dir, &contract::PATIENTS)?;
+    files.extend(patients_source.files.iter().cloned());
+    let (patients, patients_report) = load_patients(&patients_source, options)?;
+    tables.push(patients_report);
+
+    let keys = patients.clone().lazy().select([
+        col("person_id"),
+        col(PID),
+        col("date_of_birth").alias(BIRTH),
+        col("date_of_death").alias(DEATH),
+    ]);
+    let mut events = BTreeMap::new();
+    for spec in contract::TABLES.iter().filter(|t| t.per_person) {
+        let Some(source) = find(dir, spec)? else {
+            continue;
+        };
+        files.extend(source.files.iter().cloned());
+        let (rows, report) = load_events(&source, keys.clone(), options)?;
+        tables.push(report);
+        events.insert(spec.name, EventTable { source, rows });
+    }
+
+    let (imd_table, imd_label) = match find(dir, &contract::LSOA_IMD)? {
+        Some(source) => {
+            files.extend(source.files.iter().cloned());
+            let (lf, report) = load_reference(&source, options)?;
+            tables.push(report);
+            (lf, "extract".to_string())
+        }
+        None => (
+            reference::builtin_imd()?,
+            reference::BUILTIN_IMD_LABEL.to_string(),
+        ),
+    };
+    let (patients, unmatched) = attach_imd(patients, imd_table, &patients_source)?;
+    Ok(Extract {
+        dir: dir.to_path_buf(),
+        patients,
+        events,
+        report: ValidationReport {
+            tables,
+            imd: ImdSource {
+                source: imd_label,
+                unmatched_lsoa: unmatched,
+            },
+            files,
+        },
+    })
+}
+
+fn find(dir: &Path, spec: &'static TableSpec) -> Result<Option<TableSource>, IngestError> {
+    source::find_table(dir, spec)
+}
+
+fn require(dir: &Path, spec: &'static TableSpec) -> Result<TableSource, IngestError> {
+    find(dir, spec)?.ok_or_else(|| IngestError::MissingTable {
+        dir: dir.to_path_buf(),
+        table: spec.name.to_string(),
+    })
+}
+
+/// Parses and checks patients, removes malformed NHS numbers, rejects
+/// duplicate person ids (fatal) and numbers the valid rows as [`PID`].
+fn load_patients(
+    source: &TableSource,
+    options: &ValidateOptions,
+) -> Result<(DataFrame, TableReport), IngestError> {
+    let (raw, schema) = source::scan(source)?;
+    let plan = plan_table(source, &schema, options)?;
+    let mut select = plan.values.clone();
+    select.push(reason_expr(&plan.rules));
+    select.push(loc_expr());
+    let typed = raw
+        .select(select)
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    check_duplicates(&typed, source)?;
+    let mut report = summarise(typed.clone().lazy(), source, &plan.rules)?;
+    let (valid, nhs_issue) =
+        remove_bad_nhs_numbers(typed.lazy().filter(col(REASON).is_null()), source)?;
+    if let Some(issue) = nhs_issue {
+        report.issues.push(issue);
+    }
+    report.check_threshold(source, options.max_reject_fraction)?;
+    let patients = valid
+        .drop(cols([REASON, LOC]))
+        .with_row_index(PID, None)
+        .with_column(col(PID).cast(DataType::UInt32))
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    if patients.height() == 0 {
+        return Err(IngestError::Empty {
+            path: source.display.clone(),
+        });
+    }
+    Ok((patients, report))
+}
+
+/// Fails if any person_id appears more than once, naming rows, never values.
+fn check_duplicates(typed: &DataFrame, source: &TableSource) -> Result<(), IngestError> {
+    let dups = typed
+        .clone()
+        .lazy()
+        .filter(col("person_id").is_not_null())
+        .group_by([col("person_id")])
+        .agg([
+            len().alias("n"),
+            col(LOC).sort(SortOptions::default()).alias("locs"),
+        ])
+        .filter(col("n").gt(lit(1)))
+        .select([col("locs")])
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    if dups.height() == 0 {
+        return Ok(());
+    }
+    let mut locs: Vec<Vec<u64>> = Vec::new();
+    if let Ok(lists) = dups.column("locs").and_then(|c| c.list().cloned()) {
+        for s in lists.series_iter().flatten() {
+            if let Ok(ca) = s.u64() {
+                locs.push(ca.into_no_null_iter().collect());
+            }
+        }
+    }
+    locs.sort();
+    let rows = locs
+        .iter()
+        .take(3)
+        .map(|group| {
+            group
+                .iter()
+                .map(|l| validate::describe_loc(source, *l))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(IngestError::DuplicatePerson {
+        path: source.display.clone(),
+        count: dups.height() as u64,
+        rows,
+    })
+}
+
+/// Sets NHS numbers that fail the Modulus 11 check to null and reports them.
+///
+/// The patient is kept: their risk is still needed, but a wrong NHS number on
+/// a clinical list could point a clinician at the wrong person.
+fn remove_bad_nhs_numbers(
+    valid: LazyFrame,
+    source: &TableSource,
+) -> Result<(LazyFrame, Option<Issue>), IngestError> {
+    let mut df = valid
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    let nhs = df
+        .column("nhs_number")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    let locs = df
+        .column(LOC)
+        .and_then(|c| c.u64().cloned())
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    let mut bad_locs = Vec::new();
+    let cleaned: StringChunked = nhs
+        .iter()
+        .zip(locs.iter())
+        .map(|(v, loc)| match v {
+            Some(v) if !contract::nhs_number_is_valid(v) => {
+                bad_locs.push(loc.unwrap_or(0));
+                None
+            }
+            other => other,
+        })
+        .collect();
+    if bad_locs.is_empty() {
+        return Ok((df.lazy(), None));
+    }
+    df.with_column(cleaned.with_name("nhs_number".into()).into_column())
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    bad_locs.sort_unstable();
+    let issue = Issue {
+        column: "nhs_number".into(),
+        problem: format!("not {}", contract::ColumnType::NhsNumber.expectation()),
+        action: Action::ValueRemoved,
+        count: bad_locs.len() as u64,
+        first_rows: bad_locs
+            .iter()
+            .take(validate::EXAMPLE_ROWS)
+            .map(|l| validate::describe_loc(source, *l))
+            .collect(),
+    };
+    Ok((df.lazy(), Some(issue)))
+}
+
+/// Validates an event table against the patients (`keys`) and returns the
+/// lazy plan of its valid rows.
+fn load_events(
+    source: &TableSource,
+    keys: LazyFrame,
+    options: &ValidateOptions,
+) -> Result<(LazyFrame, TableReport), IngestError> {
+    let (raw, schema) = source::scan(source)?;
+    let plan = plan_table(source, &schema, options)?;
+    let person = plan.values[0].clone();
+    let joined = raw.with_column(person).join(
+        keys,
+        [col("person_id")],
+        [col("person_id")],
+        JoinArgs::new(JoinType::Left),
+    );
+    let mut checked = plan.values.clone();
+    checked.push(col(PID));
+    checked.push(reason_expr(&plan.rules));
+    let rows_and_reasons = joined.select({
+        let mut with_loc = checked.clone();
+        with_loc.push(loc_expr());
+        with_loc
+    });
+    let report = summarise(rows_and_reasons.clone(), source, &plan.rules)?;
+    report.check_threshold(source, options.max_reject_fraction)?;
+    let rows =
+        rows_and_reasons
+            .filter(col(REASON).is_null())
+            .drop(cols([REASON, LOC, "person_id"]));
+    Ok((rows, report))
+}
+
+/// Validates a reference table (no person key) and returns its valid rows.
+fn load_reference(
+    source: &TableSource,
+    options: &ValidateOptions,
+) -> Result<(LazyFrame, TableReport), IngestError> {
+    let (raw, schema) = source::scan(source)?;
+    let plan = plan_table(source, &schema, options)?;
+    let mut select = plan.values.clone();
+    select.push(reason_expr(&plan.rules));
+    select.push(loc_expr());
+    let rows = raw.select(select);
+    let report = summarise(rows.clone(), source, &plan.rules)?;
+    report.check_threshold(source, options.max_reject_fraction)?;
+    Ok((
+        rows.filter(col(REASON).is_null()).drop(cols([REASON, LOC])),
+        report,
+    ))
+}
+
+/// Joins each patient's IMD decile by LSOA and counts LSOAs not found.
+fn attach_imd(
+    patients: DataFrame,
+    imd: LazyFrame,
+    source: &TableSource,
+) -> Result<(DataFrame, u64), IngestError> {
+    let imd = imd
+        .select([col("lsoa"), col("imd_decile")])
+        .unique(None, UniqueKeepStrategy::First);
+    let joined = patients
+        .lazy()
+        .join(imd, [col("lsoa")], [col("lsoa")], left_join_in_order())
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    let unmatched = joined
+        .column("lsoa")
+        .map(|c| c.is_not_null())
+        .and_then(|has| joined.column("imd_decile").map(|d| (has, d.is_null())))
+        .map(|(has, missing)| (&has & &missing).sum().unwrap_or(0) as u64)
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    Ok((joined, unmatched))
+}
+
+/// The main date column of each event table, used to find the extract's last date.
+const EVENT_DATE: &[(&str, &str)] = &[
+    ("encounters", "start_date"),
+    ("diagnoses", "date"),
+    ("medications", "date"),
+    ("observations", "date"),
+    ("social_care", "start_date"),
+];
+
+impl Extract {
+    /// The latest valid event date in the extract: the default as-of date.
+    pub fn last_event_date(&self) -> Result<Option<chrono::NaiveDate>, IngestError> {
+        let mut last: Option<i32> = None;
+        for (table, column) in EVENT_DATE {
+            let Some(events) = self.events.get(table) else {
+                continue;
+            };
+            let max = events
+                .rows
+                .clone()
+                .select([col(*column).max().cast(DataType::Int32)])
+                .collect()
+                .map_err(|e| source::unreadable(&events.source.display, &e))?;
+            let value = max
+                .column(column)
+                .ok()
+                .and_then(|c| c.i32().ok().and_then(|ca| ca.get(0)));
+            last = last.max(value);
+        }
+        Ok(last.and_then(|days| {
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
+                .checked_add_signed(chrono::Duration::days(i64::from(days)))
+        }))
+    }
+}

@@ -1,0 +1,362 @@
+//! Row-level checks against the contract. Each table gets an ordered list of
+//! rules; a row is rejected for the first rule it breaks, counted under it,
+//! and the run goes on. Fatal problems (missing table or column, unreadable
+//! file, duplicate person, too many rejections) stop the run.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::parse::{ParsedColumn, is_known_code, parse_column};
+use super::source::{PART, ROW, TableSource};
+use crate::contract::{ColumnType, TableSpec};
+use crate::error::IngestError;
+
+/// Column holding the index of the first rule a row breaks (null = valid).
+pub(crate) const REASON: &str = "__reason";
+/// Column packing part and row into one sortable number.
+pub(crate) const LOC: &str = "__loc";
+/// Integer person key (row of the person in the validated patients table).
+pub const PID: &str = "__pid";
+/// The person's date of birth and death, joined onto event rows for the date checks.
+pub(crate) const BIRTH: &str = "__birth";
+pub(crate) const DEATH: &str = "__death";
+
+/// How many example rows an issue lists.
+pub const EXAMPLE_ROWS: usize = 5;
+
+/// Settings for validation.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// Dates after this are "in the future" (normally today's date).
+    pub today: NaiveDate,
+    /// A table with a larger share of rejected rows is fatal (0.05 = 5%).
+    pub max_reject_fraction: f64,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        Self {
+            today: chrono::Local::now().date_naive(),
+            max_reject_fraction: 0.05,
+        }
+    }
+}
+
+/// What happens to a row with an issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The whole row is left out of the run.
+    RowRejected,
+    /// The row is kept but the offending value is set to null.
+    ValueRemoved,
+}
+
+/// One kind of problem in one column, with how often it happened.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Issue {
+    pub column: String,
+    pub problem: String,
+    pub action: Action,
+    pub count: u64,
+    /// Where the first few happened (data rows counted from 1, header excluded).
+    pub first_rows: Vec<String>,
+}
+
+/// The validation outcome for one table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableReport {
+    pub table: String,
+    pub path: String,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    pub issues: Vec<Issue>,
+}
+
+impl TableReport {
+    /// Fails when more than `max_fraction` of the rows were rejected, naming
+    /// the most frequent reason.
+    pub fn check_threshold(
+        &self,
+        source: &TableSource,
+        max_fraction: f64,
+    ) -> Result<(), IngestError> {
+        if self.rows_read == 0
+            || (self.rows_rejected as f64) <= max_fraction * self.rows_read as f64
+        {
+            return Ok(());
+        }
+        let worst = self
+            .issues
+            .iter()
+            .filter(|i| i.action == Action::RowRejected)
+            .max_by_key(|i| i.count);
+        let (column, reason, rows) = match worst {
+            Some(i) => (i.column.clone(), i.problem.clone(), i.first_rows.join(", ")),
+            None => (String::new(), String::new(), String::new()),
+        };
+        Err(IngestError::TooManyRejected {
+            path: source.display.clone(),
+            column,
+            reason,
+            rows,
+            rejected: self.rows_rejected,
+            read: self.rows_read,
+            limit_percent: max_fraction * 100.0,
+        })
+    }
+}
+
+/// One row-level rule: a condition that rejects the row, and how to describe it.
+pub(crate) struct Rule {
+    pub column: &'static str,
+    pub problem: String,
+    pub breaks: Expr,
+}
+
+/// The typed columns of a table and the rules its rows must keep.
+pub(crate) struct TablePlan {
+    /// Typed value expressions, one per contract column (absent optional columns are typed nulls).
+    pub values: Vec<Expr>,
+    pub rules: Vec<Rule>,
+}
+
+/// Builds typed values and rules for `source` given the schema found in its files.
+///
+/// `birth` and `death` are the person's dates: the parsed columns for
+/// `patients`, the joined [`BIRTH`]/[`DEATH`] columns for event tables.
+pub(crate) fn plan_table(
+    source: &TableSource,
+    schema: &Schema,
+    options: &ValidateOptions,
+) -> Result<TablePlan, IngestError> {
+    let spec: &TableSpec = source.table;
+    check_columns(source, schema)?;
+    let mut values = Vec::new();
+    let mut rules = Vec::new();
+    let mut typed: Vec<(&'static str, Expr)> = Vec::new();
+    for column in spec.columns {
+        let Some(found) = schema.get(column.name) else {
+            values.push(lit(NULL).cast(null_type(&column.ty)).alias(column.name));
+            continue;
+        };
+        let ParsedColumn {
+            value,
+            unparseable,
+            missing,
+        } = parse_column(column, found, &source.display)?;
+        if let Some(missing) = missing {
+            rules.push(Rule {
+                column: column.name,
+                problem: "empty".into(),
+                breaks: missing,
+            });
+        }
+        if column.ty != ColumnType::NhsNumber {
+            rules.push(Rule {
+                column: column.name,
+                problem: format!("not {}", column.ty.expectation()),
+                breaks: unparseable,
+            });
+        }
+        if let ColumnType::Code(codes) = column.ty {
+            rules.push(Rule {
+                column: column.name,
+                problem: format!("unknown code, expected {}", column.ty.expectation()),
+                breaks: value
+                    .clone()
+                    .is_not_null()
+                    .and(is_known_code(value.clone(), codes).not()),
+            });
+        }
+        typed.push((column.name, value.clone()));
+        values.push(value);
+    }
+    let get = |name: &str| {
+        typed
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| e.clone())
+    };
+    let (birth, death) = if spec.per_person {
+        rules.push(Rule {
+            column: "person_id",
+            problem: "person_id not found in patients".into(),
+            breaks: col(PID).is_null().and(col("person_id").is_not_null()),
+        });
+        (Some(col(BIRTH)), Some(col(DEATH)))
+    } else {
+        (get("date_of_birth"), get("date_of_death"))
+    };
+    for &date in spec.event_dates {
+        let Some(value) = get(date) else { continue };
+        if let Some(birth) = &birth {
+            rules.push(Rule {
+                column: date,
+                problem: "before date of birth".into(),
+                breaks: value.clone().lt(birth.clone()),
+            });
+        }
+        if let Some(death) = death.as_ref().filter(|_| date != "date_of_death") {
+            rules.push(Rule {
+                column: date,
+                problem: "after date of death".into(),
+                breaks: value.clone().gt(death.clone()),
+            });
+        }
+        rules.push(Rule {
+            column: date,
+            problem: "in the future".into(),
+            breaks: value.gt(lit(options.today)),
+        });
+    }
+    if let (false, Some(birth)) = (spec.per_person, &birth) {
+        rules.push(Rule {
+            column: "date_of_birth",
+            problem: "in the future".into(),
+            breaks: birth.clone().gt(lit(options.today)),
+        });
+    }
+    if let Some((start, end)) = spec.period {
+        if let (Some(s), Some(e)) = (get(start), get(end)) {
+            rules.push(Rule {
+                column: end,
+                problem: format!("before {start}"),
+                breaks: e.lt(s),
+            });
+        }
+    }
+    Ok(TablePlan { values, rules })
+}
+
+/// Every required column must be present; extra columns are ignored.
+fn check_columns(source: &TableSource, schema: &Schema) -> Result<(), IngestError> {
+    for column in source.table.columns.iter().filter(|c| c.required) {
+        if schema.get(column.name).is_none() {
+            let names: Vec<&str> = schema
+                .iter_names()
+                .map(|n| n.as_str())
+                .filter(|n| *n != PART)
+                .collect();
+            let mut found = names.join(", ");
+            if names.len() == 1
+                && (found.contains(';') || found.contains('\t') || found.contains('|'))
+            {
+                found.push_str("; the file looks delimited by something other than commas, and strata reads comma-separated CSV");
+            }
+            return Err(IngestError::MissingColumn {
+                path: source.display.clone(),
+                column: column.name.to_string(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn null_type(ty: &ColumnType) -> DataType {
+    match ty {
+        ColumnType::Date => DataType::Date,
+        ColumnType::Bool => DataType::Boolean,
+        ColumnType::Number => DataType::Float64,
+        ColumnType::Integer { .. } => DataType::Int32,
+        ColumnType::Text | ColumnType::Code(_) | ColumnType::NhsNumber => DataType::String,
+    }
+}
+
+/// The index of the first rule each row breaks, or null.
+pub(crate) fn reason_expr(rules: &[Rule]) -> Expr {
+    if rules.is_empty() {
+        return lit(NULL).cast(DataType::UInt32).alias(REASON);
+    }
+    let firsts: Vec<Expr> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            when(r.breaks.clone().fill_null(lit(false)))
+                .then(lit(i as u32))
+                .otherwise(lit(NULL).cast(DataType::UInt32))
+        })
+        .collect();
+    coalesce(&firsts).alias(REASON)
+}
+
+/// Part and row packed into one number that sorts in file order.
+pub(crate) fn loc_expr() -> Expr {
+    (col(PART).cast(DataType::UInt64) * lit(1u64 << 40) + col(ROW)).alias(LOC)
+}
+
+/// Splits a packed location back into a readable row reference.
+pub(crate) fn describe_loc(source: &TableSource, loc: u64) -> String {
+    source.locate((loc >> 40) as u32, loc & ((1u64 << 40) - 1))
+}
+
+/// Counts rows and rejections per rule in one pass over `frame`, which must
+/// hold [`REASON`] and [`LOC`].
+pub(crate) fn summarise(
+    frame: LazyFrame,
+    source: &TableSource,
+    rules: &[Rule],
+) -> Result<TableReport, IngestError> {
+    let counts = frame
+        .group_by([col(REASON)])
+        .agg([
+            len().alias("n"),
+            col(LOC)
+                .filter(col(REASON).is_not_null())
+                .sort(SortOptions::default())
+                .head(Some(EXAMPLE_ROWS))
+                .alias("examples"),
+        ])
+        .collect()
+        .map_err(|e| super::source::unreadable(&source.display, &e))?;
+    let mut report = TableReport {
+        table: source.table.name.to_string(),
+        path: source.display.display().to_string(),
+        rows_read: 0,
+        rows_rejected: 0,
+        issues: Vec::new(),
+    };
+    let reasons = counts.column(REASON).and_then(|c| c.u32().cloned());
+    let ns = counts
+        .column("n")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned());
+    let examples = counts.column("examples").and_then(|c| c.list().cloned());
+    let (reasons, ns, examples) = match (reasons, ns, examples) {
+        (Ok(r), Ok(n), Ok(e)) => (r, n, e),
+        _ => {
+            return Err(IngestError::Unreadable {
+                path: source.display.clone(),
+                reason: "internal: unexpected summary shape".into(),
+            });
+        }
+    };
+    for ((reason, n), example) in reasons.iter().zip(ns.iter()).zip(examples.series_iter()) {
+        let n = n.unwrap_or(0);
+        report.rows_read += n;
+        let Some(reason) = reason else { continue };
+        report.rows_rejected += n;
+        let rule = &rules[reason as usize];
+        let first_rows = example
+            .and_then(|s| {
+                s.u64().ok().map(|ca| {
+                    ca.into_no_null_iter()
+                        .map(|l| describe_loc(source, l))
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        report.issues.push(Issue {
+            column: rule.column.to_string(),
+            problem: rule.problem.clone(),
+            action: Action::RowRejected,
+            count: n,
+            first_rows,
+        });
+    }
+    report
+        .issues
+        .sort_by(|a, b| b.count.cmp(&a.count).then(a.column.cmp(&b.column)));
+    Ok(report)
+}

@@ -1,0 +1,12 @@
+//! Risk models: the versioned model file, the design matrix built from a
+//! feature table, parallel scoring, training and discrimination metrics.
+
+pub mod design;
+pub mod file;
+pub mod metrics;
+pub mod score;
+pub mod train;
+
+pub use design::{DesignMatrix, Term, Transform};
+pub use file::{ModelFile, SCHEMA_VERSION};
+pub use score::score;

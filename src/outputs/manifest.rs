@@ -1,0 +1,124 @@
+//! The run manifest: what was read, what was written, with which model and
+//! settings, and how long each stage took. It holds no identifiers.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::OutputError;
+use crate::ingest::ValidationReport;
+
+/// One input file, identified by size and content hash.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// One output file and its row count.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct OutputFile {
+    pub path: String,
+    pub rows: u64,
+}
+
+/// Rows read and rejected in one table.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TableCounts {
+    pub table: String,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+}
+
+/// The model used.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ModelRef {
+    pub model_id: String,
+    pub path: String,
+    pub blake3: String,
+}
+
+/// Wall-clock seconds of one stage.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StageTime {
+    pub stage: String,
+    pub seconds: f64,
+}
+
+/// `manifest.json` of a published run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub as_of: chrono::NaiveDate,
+    pub software_version: String,
+    pub started_at: String,
+    pub model: ModelRef,
+    pub inputs: Vec<InputFile>,
+    pub tables: Vec<TableCounts>,
+    /// Patients whose LSOA was not found in the IMD table, and which table was used.
+    pub imd_source: String,
+    pub imd_unmatched_lsoa: u64,
+    /// People scored (alive and registered on the as-of date).
+    pub people_scored: u64,
+    /// People per tier, in tier order.
+    pub tier_counts: Vec<(String, u64)>,
+    pub outputs: Vec<OutputFile>,
+    pub stages: Vec<StageTime>,
+    /// The settings the run used.
+    pub settings: serde_json::Value,
+}
+
+impl Manifest {
+    /// Per-table counts from a validation report.
+    pub fn table_counts(report: &ValidationReport) -> Vec<TableCounts> {
+        report
+            .tables
+            .iter()
+            .map(|t| TableCounts {
+                table: t.table.clone(),
+                rows_read: t.rows_read,
+                rows_rejected: t.rows_rejected,
+            })
+            .collect()
+    }
+
+    /// Writes the manifest as pretty JSON.
+    pub fn write(&self, path: &Path) -> Result<(), OutputError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| OutputError::Io {
+            path: path.to_path_buf(),
+            action: "serialising the manifest",
+            source: std::io::Error::other(e),
+        })?;
+        std::fs::write(path, text + "\n").map_err(|source| OutputError::Io {
+            path: path.to_path_buf(),
+            action: "writing",
+            source,
+        })
+    }
+}
+
+/// Size and blake3 hash of a file, read in one streaming pass.
+pub fn describe_file(path: &Path) -> Result<InputFile, OutputError> {
+    let io = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        action: "hashing",
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok(InputFile {
+        path: path.display().to_string(),
+        bytes,
+        blake3: hasher.finalize().to_hex().to_string(),
+    })
+}

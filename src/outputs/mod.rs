@@ -1,0 +1,8 @@
+//! Outputs: Parquet files, the run manifest, and atomic publication.
+
+pub mod manifest;
+pub mod parquet;
+pub mod publish;
+
+pub use manifest::Manifest;
+pub use publish::{OutputLock, Staging};

@@ -1,0 +1,325 @@
+//! The one place that calls the stages in order:
+//! ingest → features → model → cohort → outputs → publish.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::*;
+
+use crate::cohort::{Tier, assign_tiers};
+use crate::config::RunPlan;
+use crate::error::{Error, IngestError, ModelError, Result};
+use crate::features::{FeatureTable, KEY_COLUMNS, derive_features, outcomes};
+use crate::ingest::{self, Extract, PID, ValidateOptions, left_join_in_order};
+use crate::model::file::{HoldoutMetrics, TrainingSummary};
+use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
+use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
+use crate::outputs::parquet::write_parquet;
+use crate::outputs::{OutputLock, Staging};
+
+/// Times stages and shows a spinner on a terminal (nothing otherwise).
+struct Stages {
+    times: Vec<StageTime>,
+}
+
+impl Stages {
+    fn new() -> Self {
+        Stages { times: Vec::new() }
+    }
+
+    fn run<T>(&mut self, name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        let spinner = ProgressBar::new_spinner();
+        spinner.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner.set_message(name.to_string());
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let start = Instant::now();
+        let result = work();
+        spinner.finish_and_clear();
+        let seconds = start.elapsed().as_secs_f64();
+        tracing::info!(stage = name, seconds, "stage finished");
+        self.times.push(StageTime {
+            stage: name.to_string(),
+            seconds,
+        });
+        result
+    }
+}
+
+/// What a published run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub run_dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Reads and validates an extract.
+pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
+    Ok(ingest::load_extract(input, options)?)
+}
+
+/// The nightly job: validate, derive features, score, assign tiers and publish atomically.
+pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
+    let started = chrono::Utc::now();
+    let mut stages = Stages::new();
+    let model = stages.run("loading model", || ModelFile::load(&plan.model))?;
+    let options = ValidateOptions {
+        today: plan.today,
+        max_reject_fraction: plan.max_reject_fraction,
+    };
+    let extract = stages.run("validating extract", || validate(&plan.input, &options))?;
+    let as_of = match plan.as_of {
+        Some(date) => date,
+        None => extract
+            .last_event_date()?
+            .ok_or_else(|| IngestError::Empty {
+                path: plan.input.join("encounters"),
+            })?,
+    };
+    tracing::info!(%as_of, "as-of date");
+    let features = stages.run("deriving features", || derive_features(&extract, as_of))?;
+    let risks = stages.run("scoring", || score_features(&model, &features))?;
+    let tiers = assign_tiers(&risks, &plan.tiers);
+
+    let lock = OutputLock::acquire(&plan.out)?;
+    let run_id = make_run_id(started, &model.model_id, as_of);
+    let staging = Staging::create(&plan.out, &run_id, &lock)?;
+    let mut patient_risk = patient_risk_table(&features, &model, &risks, &tiers)?;
+    let rows = stages.run("writing outputs", || {
+        Ok(write_parquet(
+            &mut patient_risk,
+            &staging.dir().join("patient_risk.parquet"),
+        )?)
+    })?;
+    let inputs = stages.run("hashing inputs", || {
+        extract
+            .report
+            .files
+            .iter()
+            .map(|f| manifest::describe_file(f).map_err(Error::from))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let model_hash = manifest::describe_file(&plan.model)?.blake3;
+    let manifest = Manifest {
+        run_id: run_id.clone(),
+        as_of,
+        software_version: crate::VERSION.to_string(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        model: ModelRef {
+            model_id: model.model_id.clone(),
+            path: plan.model.display().to_string(),
+            blake3: model_hash,
+        },
+        inputs,
+        tables: Manifest::table_counts(&extract.report),
+        imd_source: extract.report.imd.source.clone(),
+        imd_unmatched_lsoa: extract.report.imd.unmatched_lsoa,
+        people_scored: risks.len() as u64,
+        tier_counts: Tier::ALL
+            .iter()
+            .map(|t| {
+                (
+                    t.label().to_string(),
+                    tiers.iter().filter(|x| *x == t).count() as u64,
+                )
+            })
+            .collect(),
+        outputs: vec![OutputFile {
+            path: "patient_risk.parquet".into(),
+            rows,
+        }],
+        stages: stages.times,
+        settings: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
+    };
+    manifest.write(&staging.dir().join("manifest.json"))?;
+    let run_dir = staging.publish()?;
+    Ok(RunOutcome { run_dir, manifest })
+}
+
+/// `YYYYMMDDTHHMMSSZ-<8 hex>`: sortable by start time, unique per start instant, model and date.
+fn make_run_id(started: chrono::DateTime<chrono::Utc>, model_id: &str, as_of: NaiveDate) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(model_id.as_bytes());
+    hasher.update(as_of.to_string().as_bytes());
+    hasher.update(
+        &started
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_le_bytes(),
+    );
+    hasher.update(&std::process::id().to_le_bytes());
+    format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        &hasher.finalize().to_hex()[..8]
+    )
+}
+
+/// Risk for every row of the feature table.
+pub fn score_features(model: &ModelFile, features: &FeatureTable) -> Result<Vec<f64>> {
+    let mut x = DesignMatrix::build(&features.frame, &model.terms)?;
+    x.standardise(&model.terms);
+    Ok(score(model, &x))
+}
+
+/// Person-level output rows: keys, the model's features, risk and tier,
+/// sorted by practice then descending risk (person_id breaks ties).
+fn patient_risk_table(
+    features: &FeatureTable,
+    model: &ModelFile,
+    risks: &[f64],
+    tiers: &[Tier],
+) -> Result<DataFrame> {
+    let mut columns: Vec<Expr> = KEY_COLUMNS.iter().map(|c| col(*c)).collect();
+    columns.extend(model.features().into_iter().map(col));
+    let mut frame = features.frame.clone().lazy().select(columns).collect()?;
+    frame.with_column(Column::new("risk".into(), risks.to_vec()))?;
+    let labels: Vec<&str> = tiers.iter().map(|t| t.label()).collect();
+    frame.with_column(Column::new("tier".into(), labels))?;
+    Ok(frame
+        .lazy()
+        .sort_by_exprs(
+            [col("practice_code"), col("risk"), col("person_id")],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false])
+                .with_nulls_last(true),
+        )
+        .collect()?)
+}
+
+/// What `strata train` needs.
+#[derive(Debug, Clone)]
+pub struct TrainPlan {
+    pub input: PathBuf,
+    pub index_date: NaiveDate,
+    pub out: PathBuf,
+    pub name: String,
+    pub today: NaiveDate,
+    pub max_reject_fraction: f64,
+    /// The extract is synthetic (recorded in the model file and card).
+    pub synthetic: bool,
+}
+
+/// Trains the emergency-admission model at `index_date`: features up to and
+/// including it, outcome in the 365 days after it, people alive and registered
+/// on it, national opt-outs excluded (training is secondary use).
+pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
+    let options = ValidateOptions {
+        today: plan.today,
+        max_reject_fraction: plan.max_reject_fraction,
+    };
+    let extract = validate(&plan.input, &options)?;
+    let features = derive_features(&extract, plan.index_date)?;
+    let outcome = outcomes::emergency_admission_12m(&extract, plan.index_date)?;
+    let opted_out = extract
+        .patients
+        .clone()
+        .lazy()
+        .select([col(PID), col("opt_out_national")]);
+    let frame = features
+        .frame
+        .clone()
+        .lazy()
+        .join(opted_out, [col(PID)], [col(PID)], left_join_in_order())
+        .filter(col("opt_out_national").not())
+        .join(outcome.lazy(), [col(PID)], [col(PID)], left_join_in_order())
+        .with_column(col(outcomes::EMERGENCY_ADMISSION_12M).fill_null(lit(false)))
+        .collect()?;
+    let y: Vec<bool> = frame
+        .column(outcomes::EMERGENCY_ADMISSION_12M)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let ids = frame.column("person_id")?.str()?.clone();
+    let (mut train_rows, mut holdout_rows, mut folds) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, id) in ids.iter().enumerate() {
+        let (holdout, fold) = train::split_of(id.unwrap_or_default());
+        if holdout {
+            holdout_rows.push(row);
+        } else {
+            train_rows.push(row);
+            folds.push(fold);
+        }
+    }
+    let mut terms = train::default_terms();
+    let mut x = DesignMatrix::build(&frame, &terms)?;
+    let train_only = DesignMatrix {
+        rows: train_rows.len(),
+        columns: x
+            .columns
+            .iter()
+            .map(|c| train_rows.iter().map(|&r| c[r]).collect())
+            .collect(),
+    };
+    train::fit_standardisation(&mut terms, &train_only);
+    x.standardise(&terms);
+    let (alpha, cv_log_loss) = train::choose_alpha(&x, &y, &train_rows, &folds)?;
+    let fit = train::fit_logistic(&x, &y, &train_rows, alpha)?;
+    for (term, w) in terms.iter_mut().zip(&fit.coefficients) {
+        term.coefficient = *w;
+    }
+    let (auc, brier) = train::evaluate(&fit, &x, &y, &holdout_rows);
+    let auc =
+        auc.ok_or_else(|| ModelError::Training("the holdout has only one outcome class".into()))?;
+    let prevalence =
+        train_rows.iter().filter(|&&r| y[r]).count() as f64 / train_rows.len().max(1) as f64;
+    let input_checksums = extract
+        .report
+        .files
+        .iter()
+        .map(|f| {
+            manifest::describe_file(f).map(|d| {
+                let name = f
+                    .strip_prefix(&plan.input)
+                    .unwrap_or(f)
+                    .display()
+                    .to_string();
+                (name, d.blake3)
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ModelFile {
+        schema_version: SCHEMA_VERSION,
+        model_id: ModelFile::make_id(&plan.name, fit.intercept, &terms),
+        name: plan.name.clone(),
+        model_type: "logistic".into(),
+        outcome: outcomes::EMERGENCY_ADMISSION_12M.into(),
+        intercept: fit.intercept,
+        terms,
+        training: TrainingSummary {
+            index_date: plan.index_date,
+            n_train: train_rows.len() as u64,
+            n_holdout: holdout_rows.len() as u64,
+            outcome_prevalence: prevalence,
+            alpha,
+            cv_log_loss,
+            input_checksums,
+            synthetic_data: plan.synthetic,
+        },
+        holdout: HoldoutMetrics {
+            auc,
+            brier,
+            n: holdout_rows.len() as u64,
+            outcomes: holdout_rows.iter().filter(|&&r| y[r]).count() as u64,
+        },
+        software_version: crate::VERSION.to_string(),
+    })
+}
+
+/// Writes the per-person feature table at `index` to a Parquet file.
+pub fn write_features(
+    input: &Path,
+    index: NaiveDate,
+    out: &Path,
+    options: &ValidateOptions,
+) -> Result<u64> {
+    let extract = validate(input, options)?;
+    let features = derive_features(&extract, index)?;
+    let mut frame = features.frame.drop(PID)?;
+    Ok(write_parquet(&mut frame, out)?)
+}

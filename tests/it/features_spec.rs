@@ -1,0 +1,208 @@
+//! Feature definitions checked on hand-worked tiny extracts. Expected values
+//! are worked out from the definitions in docs/feature-catalogue.md, with the
+//! working shown.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use strata::features::{derive_features, outcomes};
+use strata::ingest::{Extract, ValidateOptions, load_extract};
+
+use crate::support::{ENCOUNTERS_HEADER, PATIENTS_HEADER, csv_extract};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+fn options() -> ValidateOptions {
+    ValidateOptions {
+        today: d("2026-11-23"),
+        max_reject_fraction: 0.05,
+    }
+}
+
+/// Index date for every case here: 2025-03-31; the 12-month window is 2024-04-01 … 2025-03-31.
+const INDEX: &str = "2025-03-31";
+
+fn extract() -> (tempfile::TempDir, Extract) {
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        P1,,1950-06-15,F,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        P2,,1990-01-01,M,Z,,A81001,PCN1,2020-01-01,,false,false
+        P3,,1940-01-01,F,A,,A81002,PCN1,2000-01-01,2025-01-01,false,false
+        P4,,1960-01-01,M,A,,A81002,PCN1,2025-06-01,,false,false
+        P5,,1980-01-01,F,B,,A81002,PCN1,2010-01-01,,true,false"
+    );
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        P1,e1,inpatient,2025-03-31,2025-04-02,true,
+        P1,e2,inpatient,2024-04-01,2024-04-03,true,
+        P1,e3,inpatient,2024-03-31,2024-04-01,true,
+        P1,e4,inpatient,2025-01-10,2025-01-11,false,
+        P1,e5,emergency_department,2025-02-01,,false,
+        P1,e6,inpatient,2025-04-01,2025-04-05,true,
+        P2,e7,emergency_department,2024-12-25,,false,
+        P2,e8,emergency_department,2025-03-30,,false,
+        P2,e9,inpatient,2026-03-31,2026-04-01,true,
+        P5,e10,inpatient,2026-04-01,2026-04-02,true,"
+    );
+    let diagnoses = "person_id,date,code_system,code,encounter_id
+        P1,2020-05-01,icd10,I21,
+        P1,2021-05-01,icd10,E11.2,
+        P1,2022-05-01,icd10,C78,
+        P1,2025-04-02,icd10,I50,
+        P1,2022-05-01,snomed,22298006,
+        P2,2023-01-01,icd10,j45.9,";
+    let medications = "person_id,date,bnf_code
+        P1,2024-06-01,0501013B0AAABAB
+        P1,2024-09-01,0501013B0AAABAB
+        P1,2025-03-31,0212000B0AAABAB
+        P1,2024-03-31,0401020K0AAAHAH";
+    let dir = csv_extract(&[
+        ("patients", &patients),
+        ("encounters", &encounters),
+        ("diagnoses", diagnoses),
+        ("medications", medications),
+    ]);
+    let extract = load_extract(dir.path(), &options()).expect("valid extract");
+    (dir, extract)
+}
+
+/// The feature table as (person_id → row) for easy lookup.
+fn value<T: Clone>(
+    frame: &DataFrame,
+    person: &str,
+    column: &str,
+    get: impl Fn(&Column, usize) -> T,
+) -> T {
+    let ids = frame
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .clone();
+    let row = ids
+        .iter()
+        .position(|v| v == Some(person))
+        .unwrap_or_else(|| panic!("{person} not in table"));
+    get(frame.column(column).expect("column"), row)
+}
+
+fn u32_of(frame: &DataFrame, person: &str, column: &str) -> u32 {
+    value(frame, person, column, |c, r| {
+        c.u32().expect("u32").get(r).expect("not null")
+    })
+}
+
+#[test]
+fn population_is_people_born_registered_and_alive_on_the_index_date() {
+    let (_dir, extract) = extract();
+    let table = derive_features(&extract, d(INDEX)).expect("features");
+    let mut ids: Vec<String> = table
+        .frame
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    ids.sort();
+    // P3 died 2025-01-01 (before the index date); P4 registered 2025-06-01 (after it).
+    assert_eq!(ids, ["P1", "P2", "P5"]);
+}
+
+#[test]
+fn emergency_admissions_count_the_index_date_and_364_days_before_but_not_365() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    // P1: e1 on the index date (counts) + e2 on 2024-04-01, 364 days before (counts);
+    // e3 on 2024-03-31, 365 days before (outside); e4 elective; e6 after the index date.
+    assert_eq!(u32_of(&f, "P1", "emergency_admissions_12m"), 1 + 1);
+    assert_eq!(u32_of(&f, "P2", "emergency_admissions_12m"), 0);
+}
+
+#[test]
+fn ae_attendances_count_emergency_department_encounters_in_the_window() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    assert_eq!(u32_of(&f, "P1", "ae_attendances_12m"), 1);
+    assert_eq!(u32_of(&f, "P2", "ae_attendances_12m"), 1 + 1);
+    assert_eq!(
+        u32_of(&f, "P5", "ae_attendances_12m"),
+        0,
+        "no events means 0, not null"
+    );
+}
+
+#[test]
+fn medicines_count_distinct_chemical_substances_in_the_window() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    // 0501013B0 (twice: one substance) + 0212000B0 = 2; 0401020K0 was 365 days before.
+    assert_eq!(u32_of(&f, "P1", "medicines_12m"), 2);
+}
+
+#[test]
+fn charlson_uses_normalised_icd10_up_to_the_index_date() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    // P1: I21 (MI, 1) + E11.2 (diabetes with complication, 2) + C78 (metastatic, 6) = 9;
+    // I50 is after the index date and the SNOMED code is not ICD-10.
+    assert_eq!(u32_of(&f, "P1", "charlson_index"), 1 + 2 + 6);
+    // P2: j45.9 → J459, chronic pulmonary disease = 1.
+    assert_eq!(u32_of(&f, "P2", "charlson_index"), 1);
+}
+
+#[test]
+fn demographics_age_sex_and_imd() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let age = |p| value(&f, p, "age", |c, r| c.i32().expect("i32").get(r));
+    // Born 1950-06-15: 74 on 2025-03-31 (birthday not yet reached).
+    assert_eq!(age("P1"), Some(74));
+    assert_eq!(age("P2"), Some(35));
+    let imd = |p| value(&f, p, "imd_decile", |c, r| c.i32().expect("i32").get(r));
+    // E01000001 is decile 8 in IMD 2025; P2 has no LSOA.
+    assert_eq!(imd("P1"), Some(8));
+    assert_eq!(imd("P2"), None);
+}
+
+#[test]
+fn outcome_counts_days_1_to_365_after_the_index_date() {
+    let (_dir, extract) = extract();
+    let o = outcomes::emergency_admission_12m(&extract, d(INDEX)).expect("outcome");
+    let pids: Vec<u32> = o
+        .column(strata::ingest::PID)
+        .expect("pid")
+        .u32()
+        .expect("u32")
+        .into_no_null_iter()
+        .collect();
+    let patients = &extract.patients;
+    let id_of = |pid: u32| {
+        let pids = patients
+            .column(strata::ingest::PID)
+            .expect("pid")
+            .u32()
+            .expect("u32")
+            .clone();
+        let row = pids
+            .into_no_null_iter()
+            .position(|p| p == pid)
+            .expect("pid in patients");
+        patients
+            .column("person_id")
+            .expect("ids")
+            .str()
+            .expect("str")
+            .get(row)
+            .expect("id")
+            .to_string()
+    };
+    let mut people: Vec<String> = pids.into_iter().map(id_of).collect();
+    people.sort();
+    // P1: e6 on day 1 (2025-04-01). P2: e9 on day 365 (2026-03-31). P5: e10 on day 366 (outside).
+    // e1 on the index date itself is a feature, not an outcome.
+    assert_eq!(people, ["P1", "P2"]);
+}

@@ -1,0 +1,6 @@
+//! The single integration-test binary (Polars links once).
+
+mod features_spec;
+mod malformed;
+mod pipeline;
+mod support;

@@ -1,0 +1,138 @@
+//! The nightly job end to end on the bundled sample data, through the real binary.
+
+use polars::prelude::*;
+
+use crate::support::{root, stderr, stdout, strata};
+
+/// The columns documented in docs/outputs.md for patient_risk, in order.
+const PATIENT_RISK_COLUMNS: &[&str] = &[
+    "person_id",
+    "practice_code",
+    "pcn_code",
+    "lsoa",
+    "age",
+    "sex",
+    "imd_decile",
+    "emergency_admissions_12m",
+    "ae_attendances_12m",
+    "medicines_12m",
+    "charlson_index",
+    "risk",
+    "tier",
+];
+
+#[test]
+fn run_with_no_flags_publishes_latest_with_manifest_and_patient_risk() {
+    // A working folder laid out like the repository: sample-data/ and models/ beside out/.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["sample-data", "models"] {
+        std::os::unix::fs::symlink(root().join(name), dir.path().join(name)).expect("link");
+    }
+    let result = strata(dir.path(), &["run"]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        stdout(&result).contains("published run"),
+        "{}",
+        stdout(&result)
+    );
+
+    let latest = dir.path().join("out/latest");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(latest.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    for key in [
+        "run_id",
+        "as_of",
+        "software_version",
+        "model",
+        "inputs",
+        "tables",
+        "outputs",
+        "stages",
+    ] {
+        assert!(manifest.get(key).is_some(), "manifest has {key}");
+    }
+    assert!(
+        manifest["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .all(|i| i["blake3"].as_str().is_some_and(|h| h.len() == 64))
+    );
+
+    let frame =
+        ParquetReader::new(std::fs::File::open(latest.join("patient_risk.parquet")).expect("open"))
+            .finish()
+            .expect("parquet");
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.as_str())
+        .collect();
+    assert_eq!(names, PATIENT_RISK_COLUMNS);
+    assert_eq!(
+        manifest["outputs"][0]["rows"].as_u64(),
+        Some(frame.height() as u64)
+    );
+    assert_eq!(
+        manifest["people_scored"].as_u64(),
+        Some(frame.height() as u64)
+    );
+    let risk = frame
+        .column("risk")
+        .expect("risk")
+        .f64()
+        .expect("f64")
+        .clone();
+    assert!(risk.into_no_null_iter().all(|r| (0.0..=1.0).contains(&r)));
+}
+
+#[test]
+fn validate_reports_no_fatal_errors_on_the_sample_data() {
+    let result = strata(&root(), &["validate", "--input", "sample-data"]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let text = stdout(&result);
+    for table in ["patients", "encounters"] {
+        assert!(text.contains(table), "{text}");
+    }
+}
+
+#[test]
+fn a_second_run_switches_latest_and_keeps_the_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let args = |o: &str| {
+        vec![
+            "run".to_string(),
+            "--input".into(),
+            root().join("sample-data").display().to_string(),
+            "--model".into(),
+            root()
+                .join("models/emergency_admission.json")
+                .display()
+                .to_string(),
+            "--out".into(),
+            o.to_string(),
+        ]
+    };
+    let out_s = out.display().to_string();
+    let a: Vec<String> = args(&out_s);
+    let first = strata(
+        dir.path(),
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first_target = std::fs::read_link(out.join("latest")).expect("latest");
+    let second = strata(
+        dir.path(),
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    let second_target = std::fs::read_link(out.join("latest")).expect("latest");
+    assert_ne!(first_target, second_target);
+    assert!(
+        out.join(&first_target).join("manifest.json").exists(),
+        "earlier runs stay readable"
+    );
+}
