@@ -648,6 +648,56 @@ mod tests {
         }
     }
 
+    /// Charlson (Quan 2005) ICD-10 prefixes from the repository's code list.
+    fn charlson_prefixes() -> Vec<String> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/codelists/icd10/CHARLSON_QUAN.csv"
+        );
+        let text = std::fs::read_to_string(path)
+            .expect("codelists/icd10/CHARLSON_QUAN.csv is in the repository");
+        text.lines()
+            .skip(2) // header and the "Age" pseudo-category
+            .filter_map(|l| l.rsplit(',').next())
+            .flat_map(|codes| codes.split('|').map(str::to_string).collect::<Vec<_>>())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn charlson_conditions_use_codes_charlson_recognises() {
+        let prefixes = charlson_prefixes();
+        let in_charlson = [
+            DIABETES,
+            COPD,
+            HEART_FAILURE,
+            CKD,
+            CANCER,
+            DEMENTIA,
+            STROKE,
+            2,
+        ];
+        for ci in in_charlson {
+            let c = &CONDITIONS[ci];
+            for v in c.variants {
+                assert!(
+                    prefixes.iter().any(|p| v.icd10.starts_with(p.as_str())),
+                    "{}: {}",
+                    c.key,
+                    v.icd10
+                );
+            }
+        }
+        // Old myocardial infarction (I252) counts as MI; chronic IHD (I251) does not.
+        assert!(prefixes.iter().any(|p| "I252".starts_with(p.as_str())));
+        for code in UNLISTED_ICD10 {
+            assert!(
+                !prefixes.iter().any(|p| code.starts_with(p.as_str())),
+                "{code}"
+            );
+        }
+    }
+
     #[test]
     fn weighted_pick_covers_the_ends() {
         let items = [("a", 1.0), ("b", 3.0)];
