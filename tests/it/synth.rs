@@ -461,3 +461,65 @@ fn dirty_output_differs_from_clean_exactly_where_the_report_says() {
         .copied();
     assert_eq!(Some(unknown), reported);
 }
+
+fn validate(dir: &Path) -> strata::ingest::ValidationReport {
+    let options = strata::ingest::ValidateOptions {
+        today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+        max_reject_fraction: 0.05,
+    };
+    strata::ingest::load_extract(dir, &options)
+        .unwrap_or_else(|e| panic!("validates: {e}"))
+        .report
+}
+
+fn removed(report: &strata::ingest::ValidationReport, table: &str, column: &str) -> u64 {
+    report.table(table).map_or(0, |t| {
+        t.issues
+            .iter()
+            .filter(|i| i.column == column && i.action == strata::ingest::Action::ValueRemoved)
+            .map(|i| i.count)
+            .sum()
+    })
+}
+
+#[test]
+fn the_validator_rejects_nothing_clean_and_exactly_what_was_injected() {
+    for format in [Format::Parquet, Format::Csv] {
+        let clean = tempfile::tempdir().expect("temp dir");
+        generate(&options(2_000, 3, clean.path(), format)).expect("clean");
+        let report = validate(clean.path());
+        for t in &report.tables {
+            assert_eq!(
+                t.rows_rejected, 0,
+                "{format:?} clean {}: {:?}",
+                t.table, t.issues
+            );
+        }
+        assert_eq!(removed(&report, "patients", "nhs_number"), 0);
+
+        let dirty = tempfile::tempdir().expect("temp dir");
+        let mut o = options(2_000, 3, dirty.path(), format);
+        o.dirty_rate = 0.02;
+        let injected = generate(&o).expect("dirty").injected;
+        let report = validate(dirty.path());
+        for t in &report.tables {
+            let expected = injected.rows_to_reject.get(&t.table).copied().unwrap_or(0);
+            assert_eq!(
+                t.rows_rejected, expected,
+                "{format:?} dirty {}: {:?}",
+                t.table, t.issues
+            );
+        }
+        let nhs = injected
+            .values_to_remove
+            .get("patients.nhs_number")
+            .copied()
+            .unwrap_or(0);
+        assert!(nhs > 0);
+        assert_eq!(
+            removed(&report, "patients", "nhs_number"),
+            nhs,
+            "{format:?}"
+        );
+    }
+}
