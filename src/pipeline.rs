@@ -258,7 +258,8 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
     };
     train::fit_standardisation(&mut terms, &train_only);
     x.standardise(&terms);
-    let (alpha, cv_log_loss) = train::choose_alpha(&x, &y, &train_rows, &folds)?;
+    let (lambda, cv_log_loss) = train::choose_lambda(&x, &y, &train_rows, &folds)?;
+    let alpha = lambda * train_rows.len() as f64;
     let fit = train::fit_logistic(&x, &y, &train_rows, alpha)?;
     for (term, w) in terms.iter_mut().zip(&fit.coefficients) {
         term.coefficient = *w;
@@ -296,6 +297,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
             n_train: train_rows.len() as u64,
             n_holdout: holdout_rows.len() as u64,
             outcome_prevalence: prevalence,
+            lambda,
             alpha,
             cv_log_loss,
             input_checksums,

@@ -7,7 +7,8 @@ pub struct FeatureInfo {
     pub name: &'static str,
     /// Column type in the feature table.
     pub dtype: &'static str,
-    /// A count: absent events mean 0, never null.
+    /// A count: absent events mean 0, never null. Stored as i32, which every
+    /// Parquet reader (DuckDB, pyarrow, R arrow, Power BI) maps without glue.
     pub count_like: bool,
     pub description: &'static str,
 }
@@ -33,25 +34,25 @@ const CATALOGUE: &[FeatureInfo] = &[
     },
     FeatureInfo {
         name: "emergency_admissions_12m",
-        dtype: "u32",
+        dtype: "i32",
         count_like: true,
         description: "Emergency admissions (inpatient encounters with emergency = true) starting in the 365 days ending on the index date.",
     },
     FeatureInfo {
         name: "ae_attendances_12m",
-        dtype: "u32",
+        dtype: "i32",
         count_like: true,
         description: "A&E attendances (emergency_department encounters) starting in the 365 days ending on the index date.",
     },
     FeatureInfo {
         name: "medicines_12m",
-        dtype: "u32",
+        dtype: "i32",
         count_like: true,
         description: "Distinct BNF chemical substances (first 9 characters of the BNF code) prescribed in the 365 days ending on the index date.",
     },
     FeatureInfo {
         name: "charlson_index",
-        dtype: "u32",
+        dtype: "i32",
         count_like: true,
         description: "Charlson Comorbidity Index, Charlson 1987 weights, ICD-10 coding of Quan et al. 2005 with the hierarchy rules, over all ICD-10 diagnoses up to and including the index date.",
     },

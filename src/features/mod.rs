@@ -251,7 +251,7 @@ fn fill_and_order(frame: DataFrame) -> Result<DataFrame> {
     for info in catalogue() {
         let present = info.name;
         let expr = if info.count_like {
-            col(present).fill_null(lit(0u32)).cast(DataType::UInt32)
+            col(present).fill_null(lit(0)).cast(DataType::Int32)
         } else {
             col(present)
         };

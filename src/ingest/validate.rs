@@ -3,6 +3,8 @@
 //! and the run goes on. Fatal problems (missing table or column, unreadable
 //! file, duplicate person, too many rejections) stop the run.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -298,18 +300,26 @@ pub(crate) fn summarise(
     source: &TableSource,
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
+    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
     let counts = frame
+        .clone()
         .group_by([col(REASON)])
-        .agg([
-            len().alias("n"),
-            col(LOC)
-                .filter(col(REASON).is_not_null())
-                .sort(SortOptions::default())
-                .head(Some(EXAMPLE_ROWS))
-                .alias("examples"),
-        ])
+        .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()
-        .map_err(|e| super::source::unreadable(&source.display, &e))?;
+        .map_err(fail)?;
+    let reasons = counts
+        .column(REASON)
+        .and_then(|c| c.u32().cloned())
+        .map_err(fail)?;
+    let ns = counts
+        .column("n")
+        .and_then(|c| c.u64().cloned())
+        .map_err(fail)?;
+    let mut examples = if reasons.null_count() < reasons.len() {
+        first_rows_by_reason(frame, source)?
+    } else {
+        BTreeMap::new()
+    };
     let mut report = TableReport {
         table: source.table.name.to_string(),
         path: source.display.display().to_string(),
@@ -317,46 +327,55 @@ pub(crate) fn summarise(
         rows_rejected: 0,
         issues: Vec::new(),
     };
-    let reasons = counts.column(REASON).and_then(|c| c.u32().cloned());
-    let ns = counts
-        .column("n")
-        .and_then(|c| c.cast(&DataType::UInt64))
-        .and_then(|c| c.u64().cloned());
-    let examples = counts.column("examples").and_then(|c| c.list().cloned());
-    let (reasons, ns, examples) = match (reasons, ns, examples) {
-        (Ok(r), Ok(n), Ok(e)) => (r, n, e),
-        _ => {
-            return Err(IngestError::Unreadable {
-                path: source.display.clone(),
-                reason: "internal: unexpected summary shape".into(),
-            });
-        }
-    };
-    for ((reason, n), example) in reasons.iter().zip(ns.iter()).zip(examples.series_iter()) {
+    for (reason, n) in reasons.iter().zip(ns.iter()) {
         let n = n.unwrap_or(0);
         report.rows_read += n;
         let Some(reason) = reason else { continue };
         report.rows_rejected += n;
         let rule = &rules[reason as usize];
-        let first_rows = example
-            .and_then(|s| {
-                s.u64().ok().map(|ca| {
-                    ca.into_no_null_iter()
-                        .map(|l| describe_loc(source, l))
-                        .collect()
-                })
-            })
-            .unwrap_or_default();
+        let first = examples.remove(&reason).unwrap_or_default();
         report.issues.push(Issue {
             column: rule.column.to_string(),
             problem: rule.problem.clone(),
             action: Action::RowRejected,
             count: n,
-            first_rows,
+            first_rows: first.iter().map(|l| describe_loc(source, *l)).collect(),
         });
     }
     report
         .issues
         .sort_by(|a, b| b.count.cmp(&a.count).then(a.column.cmp(&b.column)));
     Ok(report)
+}
+
+/// The first [`EXAMPLE_ROWS`] locations of each rejection reason, in file
+/// order. A second pass, made only when something was rejected.
+fn first_rows_by_reason(
+    frame: LazyFrame,
+    source: &TableSource,
+) -> Result<BTreeMap<u32, Vec<u64>>, IngestError> {
+    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
+    let firsts = frame
+        .filter(col(REASON).is_not_null())
+        .select([col(REASON), col(LOC)])
+        .sort([LOC], SortMultipleOptions::default())
+        .group_by_stable([col(REASON)])
+        .head(Some(EXAMPLE_ROWS))
+        .collect()
+        .map_err(fail)?;
+    let reasons = firsts
+        .column(REASON)
+        .and_then(|c| c.u32().cloned())
+        .map_err(fail)?;
+    let locs = firsts
+        .column(LOC)
+        .and_then(|c| c.u64().cloned())
+        .map_err(fail)?;
+    let mut examples: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+    for (reason, loc) in reasons.iter().zip(locs.iter()) {
+        if let (Some(reason), Some(loc)) = (reason, loc) {
+            examples.entry(reason).or_default().push(loc);
+        }
+    }
+    Ok(examples)
 }

@@ -20,9 +20,11 @@ pub struct TrainingSummary {
     pub n_holdout: u64,
     /// Share of training people with the outcome.
     pub outcome_prevalence: f64,
-    /// L2 penalty chosen by cross-validation.
+    /// L2 penalty per person chosen by cross-validation.
+    pub lambda: f64,
+    /// The penalty of the final fit: λ × n_train.
     pub alpha: f64,
-    /// Cross-validated mean log-loss per candidate penalty.
+    /// Cross-validated mean log-loss per candidate λ.
     pub cv_log_loss: Vec<(f64, f64)>,
     /// blake3 of each input file, as `name: hex`.
     pub input_checksums: Vec<(String, String)>,

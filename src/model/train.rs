@@ -12,8 +12,10 @@ use super::design::{DesignMatrix, Term, Transform};
 use super::metrics::{auc, brier, log_loss};
 use crate::error::{ModelError, Result};
 
-/// Candidate L2 penalties (linfa's `alpha`: loss = −Σ log σ(y·z) + α/2 ‖w‖²).
-pub const ALPHAS: &[f64] = &[0.1, 1.0, 10.0, 100.0];
+/// Candidate L2 penalties per training person. linfa's loss is
+/// −Σ log σ(y·z) + α/2 ‖w‖², a sum over people, so the penalty is scaled by
+/// the number of people fitted (α = λ·n) to mean the same at any population size.
+pub const LAMBDAS: &[f64] = &[1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 /// Cross-validation folds.
 pub const FOLDS: u64 = 5;
 /// One person in this many goes to the holdout.
@@ -117,15 +119,15 @@ pub fn fit_logistic(
     })
 }
 
-/// Mean held-out log-loss of each penalty over the folds; returns (best alpha, table).
-pub fn choose_alpha(
+/// Mean held-out log-loss of each λ over the folds; returns (best λ, table of (λ, log-loss)).
+pub fn choose_lambda(
     x: &DesignMatrix,
     y: &[bool],
     rows: &[usize],
     folds: &[u64],
 ) -> Result<(f64, Vec<(f64, f64)>)> {
     let mut table = Vec::new();
-    for &alpha in ALPHAS {
+    for &lambda in LAMBDAS {
         let mut losses = Vec::new();
         for fold in 0..FOLDS {
             let in_fold = |keep: bool| -> Vec<usize> {
@@ -139,13 +141,13 @@ pub fn choose_alpha(
             if test_rows.is_empty() {
                 continue;
             }
-            let fit = fit_logistic(x, y, &fit_rows, alpha)?;
+            let fit = fit_logistic(x, y, &fit_rows, lambda * fit_rows.len() as f64)?;
             let risk = risk_of(&fit, x, &test_rows);
             let truth: Vec<bool> = test_rows.iter().map(|&r| y[r]).collect();
             losses.push(log_loss(&risk, &truth));
         }
         let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
-        table.push((alpha, mean));
+        table.push((lambda, mean));
     }
     let best = table
         .iter()

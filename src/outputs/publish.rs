@@ -89,6 +89,8 @@ impl Staging {
         std::fs::rename(&self.dir, &final_dir)
             .map_err(io(&final_dir, "moving the staged run into place"))?;
         self.published = true;
+        // Leave no empty `.staging/` behind after a clean publish.
+        let _ = std::fs::remove_dir(self.out.join(STAGING));
         point_latest(&self.out, &self.run_id)?;
         Ok(final_dir)
     }

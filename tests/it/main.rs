@@ -4,3 +4,4 @@ mod features_spec;
 mod malformed;
 mod pipeline;
 mod support;
+mod synth;

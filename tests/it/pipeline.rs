@@ -136,3 +136,55 @@ fn a_second_run_switches_latest_and_keeps_the_first() {
         "earlier runs stay readable"
     );
 }
+
+#[test]
+fn retraining_on_the_sample_data_reproduces_the_default_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("emergency_admission.json");
+    let result = strata(
+        &root(),
+        &[
+            "train",
+            "--input",
+            "sample-data",
+            "--index-date",
+            "2025-03-31",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--synthetic",
+        ],
+    );
+    assert!(result.status.success(), "{}", stderr(&result));
+    let load = |p: &std::path::Path| strata::model::ModelFile::load(p).expect("model loads");
+    let fresh = load(&out);
+    let shipped = load(&root().join("models/emergency_admission.json"));
+    // Floating-point results may differ in the last bits on another CPU (SIMD kernels).
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
+    assert!(
+        close(fresh.intercept, shipped.intercept),
+        "intercept {} vs {}",
+        fresh.intercept,
+        shipped.intercept
+    );
+    assert_eq!(fresh.terms.len(), shipped.terms.len());
+    for (a, b) in fresh.terms.iter().zip(&shipped.terms) {
+        assert_eq!(
+            (&a.name, &a.feature, &a.transform),
+            (&b.name, &b.feature, &b.transform)
+        );
+        for (x, y) in [
+            (a.coefficient, b.coefficient),
+            (a.center, b.center),
+            (a.scale, b.scale),
+            (a.impute, b.impute),
+        ] {
+            assert!(close(x, y), "term {}: {x} vs {y}", a.name);
+        }
+    }
+    assert_eq!(
+        fresh.training.input_checksums, shipped.training.input_checksums,
+        "same sample data"
+    );
+    assert_eq!(fresh.training.n_train, shipped.training.n_train);
+    assert_eq!(fresh.training.lambda, shipped.training.lambda);
+}
