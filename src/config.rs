@@ -25,6 +25,8 @@ pub struct RunSection {
     pub input: PathBuf,
     pub model: PathBuf,
     pub out: PathBuf,
+    /// Extra feature declarations (TOML), if any.
+    pub features: Option<PathBuf>,
 }
 
 impl Default for RunSection {
@@ -33,6 +35,7 @@ impl Default for RunSection {
             input: PathBuf::from("sample-data"),
             model: PathBuf::from("models/emergency_admission.json"),
             out: PathBuf::from("out"),
+            features: None,
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct RunPlan {
     pub tiers: TierConfig,
     /// Dates after this are rejected as "in the future".
     pub today: NaiveDate,
+    /// Extra feature declarations (TOML) beside the built-in catalogue.
+    pub features: Option<PathBuf>,
 }
 
 /// Command-line overrides for a run.
@@ -96,6 +101,7 @@ pub struct RunOverrides {
     pub model: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub as_of: Option<NaiveDate>,
+    pub features: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -125,6 +131,7 @@ impl RunPlan {
             max_reject_fraction: fraction,
             tiers: file.tiers,
             today,
+            features: flags.features.or(file.run.features),
         })
     }
 }

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
 use crate::error::{Error, IngestError, ModelError, Result};
-use crate::features::{FeatureTable, KEY_COLUMNS, derive_features, outcomes};
+use crate::features::{FeatureSet, FeatureTable, KEY_COLUMNS, derive_features, outcomes};
 use crate::ingest::{self, Extract, PID, ValidateOptions, left_join_in_order};
 use crate::model::file::{HoldoutMetrics, TrainingSummary};
 use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
@@ -57,6 +57,14 @@ pub struct RunOutcome {
     pub manifest: Manifest,
 }
 
+/// The built-in catalogue, plus the features declared in `file` if given.
+pub fn feature_set(file: Option<&Path>) -> Result<FeatureSet> {
+    match file {
+        Some(path) => FeatureSet::with_file(path),
+        None => FeatureSet::builtin(),
+    }
+}
+
 /// Reads and validates an extract.
 pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
     Ok(ingest::load_extract(input, options)?)
@@ -66,7 +74,9 @@ pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
 pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
     let mut stages = Stages::new();
+    let feature_set = feature_set(plan.features.as_deref())?;
     let model = stages.run("loading model", || ModelFile::load(&plan.model))?;
+    model.require_features(&feature_set, &plan.model)?;
     let options = ValidateOptions {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
@@ -81,7 +91,9 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
             })?,
     };
     tracing::info!(%as_of, "as-of date");
-    let features = stages.run("deriving features", || derive_features(&extract, as_of))?;
+    let features = stages.run("deriving features", || {
+        derive_features(&extract, as_of, &feature_set)
+    })?;
     let risks = stages.run("scoring", || score_features(&model, &features))?;
     let tiers = assign_tiers(&risks, &plan.tiers);
 
@@ -202,6 +214,8 @@ pub struct TrainPlan {
     pub max_reject_fraction: f64,
     /// The extract is synthetic (recorded in the model file and card).
     pub synthetic: bool,
+    /// Extra feature declarations (TOML).
+    pub features: Option<PathBuf>,
 }
 
 /// Trains the emergency-admission model at `index_date`: features up to and
@@ -213,7 +227,11 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         max_reject_fraction: plan.max_reject_fraction,
     };
     let extract = validate(&plan.input, &options)?;
-    let features = derive_features(&extract, plan.index_date)?;
+    let features = derive_features(
+        &extract,
+        plan.index_date,
+        &feature_set(plan.features.as_deref())?,
+    )?;
     let outcome = outcomes::emergency_admission_12m(&extract, plan.index_date)?;
     let opted_out = extract
         .patients
@@ -318,10 +336,20 @@ pub fn write_features(
     input: &Path,
     index: NaiveDate,
     out: &Path,
+    features: Option<&Path>,
     options: &ValidateOptions,
 ) -> Result<u64> {
+    let set = feature_set(features)?;
     let extract = validate(input, options)?;
-    let features = derive_features(&extract, index)?;
-    let mut frame = features.frame.drop(PID)?;
-    Ok(write_parquet(&mut frame, out)?)
+    let table = derive_features(&extract, index, &set)?;
+    let mut frame = table.frame.drop(PID)?;
+    // Written beside the target and renamed, so a reader never sees half a file.
+    let partial = out.with_extension("parquet.partial");
+    let rows = write_parquet(&mut frame, &partial)?;
+    std::fs::rename(&partial, out).map_err(|source| crate::error::OutputError::Io {
+        path: out.to_path_buf(),
+        action: "moving the feature table into place",
+        source,
+    })?;
+    Ok(rows)
 }

@@ -72,6 +72,9 @@ pub struct RunArgs {
     /// Settings file (see docs; unknown keys are errors).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +106,9 @@ pub struct TrainArgs {
     /// Record that the training data is synthetic (in the model file and card).
     #[arg(long)]
     pub synthetic: bool,
+    /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +120,9 @@ pub struct FeaturesArgs {
     /// Parquet file to write.
     #[arg(long)]
     pub out: PathBuf,
+    /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

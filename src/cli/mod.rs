@@ -70,6 +70,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 model: a.model,
                 out: a.out,
                 as_of: a.as_of,
+                features: a.features,
             };
             let plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
             let outcome = pipeline::run(&plan)
@@ -104,6 +105,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 max_reject_fraction: 0.05,
                 synthetic: a.synthetic,
+                features: a.features.clone(),
             };
             let model = pipeline::train_model(&plan)?;
             model.save(&a.out)?;
@@ -114,7 +116,13 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 ..Default::default()
             };
-            let rows = pipeline::write_features(&a.input, a.index_date, &a.out, &options)?;
+            let rows = pipeline::write_features(
+                &a.input,
+                a.index_date,
+                &a.out,
+                a.features.as_deref(),
+                &options,
+            )?;
             println!("wrote {rows} people to {}", a.out.display());
         }
         Command::Generate(a) => {

@@ -1,95 +1,85 @@
-//! The feature catalogue: every feature strata can compute, with its meaning.
-//! Model files name features from here; `docs/feature-catalogue.md` lists them.
+//! `docs/feature-catalogue.md`, generated from the built-in declarations so
+//! the documentation cannot drift from the code (a test compares the two).
 
-/// One feature in the catalogue.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct FeatureInfo {
-    pub name: &'static str,
-    /// Column type in the feature table.
-    pub dtype: &'static str,
-    /// A count: absent events mean 0, never null. Stored as i32, which every
-    /// Parquet reader (DuckDB, pyarrow, R arrow, Power BI) maps without glue.
-    pub count_like: bool,
-    pub description: &'static str,
-}
+use super::spec::{Aggregate, FeatureDef, FeatureKind, Filter};
 
-const CATALOGUE: &[FeatureInfo] = &[
-    FeatureInfo {
-        name: "age",
-        dtype: "i32",
-        count_like: false,
-        description: "Age in whole years on the index date.",
-    },
-    FeatureInfo {
-        name: "sex",
-        dtype: "string",
-        count_like: false,
-        description: "Sex as recorded: F, M, I (indeterminate) or U (unknown).",
-    },
-    FeatureInfo {
-        name: "imd_decile",
-        dtype: "i32 (nullable)",
-        count_like: false,
-        description: "IMD decile of the person's LSOA (1 = most deprived); null when the LSOA is missing or not in the IMD table.",
-    },
-    FeatureInfo {
-        name: "emergency_admissions_12m",
-        dtype: "i32",
-        count_like: true,
-        description: "Emergency admissions (inpatient encounters with emergency = true) starting in the 365 days ending on the index date.",
-    },
-    FeatureInfo {
-        name: "ae_attendances_12m",
-        dtype: "i32",
-        count_like: true,
-        description: "A&E attendances (emergency_department encounters) starting in the 365 days ending on the index date.",
-    },
-    FeatureInfo {
-        name: "medicines_12m",
-        dtype: "i32",
-        count_like: true,
-        description: "Distinct BNF chemical substances (first 9 characters of the BNF code) prescribed in the 365 days ending on the index date.",
-    },
-    FeatureInfo {
-        name: "charlson_index",
-        dtype: "i32",
-        count_like: true,
-        description: "Charlson Comorbidity Index, Charlson 1987 weights, ICD-10 coding of Quan et al. 2005 with the hierarchy rules, over all ICD-10 diagnoses up to and including the index date.",
-    },
-];
-
-/// Every feature strata can compute.
-pub fn catalogue() -> &'static [FeatureInfo] {
-    CATALOGUE
-}
-
-/// Looks a feature up by name.
-pub fn feature_info(name: &str) -> Option<&'static FeatureInfo> {
-    CATALOGUE.iter().find(|f| f.name == name)
-}
-
-/// The text of `docs/feature-catalogue.md`, generated from [`catalogue`] so the
-/// documentation cannot drift from the code (a test compares the two).
-pub fn render_markdown() -> String {
+/// The text of `docs/feature-catalogue.md`.
+pub fn render_markdown(defs: &[FeatureDef]) -> String {
     let mut out = String::from(
         "# Feature catalogue\n\n\
-         <!-- Generated from src/features/catalogue.rs by `STRATA_BLESS=1 cargo test catalogue_doc`; do not edit by hand. -->\n\n\
+         <!-- Generated from src/features/builtin.toml by `STRATA_BLESS=1 cargo test catalogue_doc`; do not edit by hand. -->\n\n\
          Conventions:\n\n\
          - Features use events **up to and including** the index date.\n\
-         - A **12-month window** is the 365 days ending on the index date: index − 364 days … index, both inclusive.\n\
+         - A **12-month window** is the 365 days ending on the index date: index − 364 days … index, both inclusive. \
+         Windows are written `-Nd..-Md` = days index − N + 1 … index − M, so consecutive windows tile without overlap.\n\
          - Outcomes count from the day after the index date: days 1–365.\n\
          - The population at an index date is everyone born, registered (`registered_from` ≤ index) and alive \
          (no `date_of_death`, or one after the index date) on that date.\n\
-         - Counts are 0, never null, for people with no events.\n\n\
-         | feature | type | definition |\n|---|---|---|\n",
+         - Counts are 0 and flags false, never null, for people with no events.\n\
+         - Features are declared in TOML (`src/features/builtin.toml`); add your own with the same syntax.\n",
     );
-    for f in CATALOGUE {
+    let mut group = "";
+    for f in defs {
+        if f.group != group {
+            group = &f.group;
+            out.push_str(&format!(
+                "\n## {group}\n\n| feature | type | definition | declared as |\n|---|---|---|---|\n"
+            ));
+        }
         out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            f.name, f.dtype, f.description
+            "| `{}` | {} | {} | {} |\n",
+            f.name,
+            f.output_type().label(),
+            f.description,
+            declared(f)
         ));
     }
     out
+}
+
+fn declared(f: &FeatureDef) -> String {
+    match &f.kind {
+        FeatureKind::Person(v) => format!("person: {v:?}"),
+        FeatureKind::Events {
+            table,
+            filters,
+            window,
+            aggregate,
+        } => {
+            let filters: Vec<String> = filters
+                .iter()
+                .map(|f| match f {
+                    Filter::Bool { column, value } => format!("{column} = {value}"),
+                    Filter::Text { column, any_of } => {
+                        format!("{column} ∈ {{{}}}", any_of.join(", "))
+                    }
+                })
+                .collect();
+            let aggregate = match aggregate {
+                Aggregate::CountDistinct {
+                    column,
+                    prefix: Some(n),
+                } => format!("count distinct {column}[..{n}]"),
+                Aggregate::CountDistinct {
+                    column,
+                    prefix: None,
+                } => format!("count distinct {column}"),
+                Aggregate::Sum { column } => format!("sum of {column}"),
+                Aggregate::Min { column } => format!("min of {column}"),
+                Aggregate::Max { column } => format!("max of {column}"),
+                Aggregate::Last { column } => format!("last {column}"),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            let where_ = if filters.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", filters.join(" and "))
+            };
+            format!("{table}{where_}; {}; {aggregate}", window.describe())
+        }
+        FeatureKind::Score { score, window } => format!("score {score:?}; {}", window.describe()),
+        FeatureKind::Threshold { feature, at_least } => format!("`{feature}` ≥ {at_least}"),
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +92,7 @@ mod tests {
     fn catalogue_doc_is_up_to_date() {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/feature-catalogue.md");
-        let expected = render_markdown();
+        let expected = render_markdown(&crate::features::spec::builtin().expect("catalogue"));
         if std::env::var_os("STRATA_BLESS").is_some() {
             std::fs::write(&path, &expected).expect("write catalogue doc");
         }
@@ -111,13 +101,5 @@ mod tests {
             found == expected,
             "docs/feature-catalogue.md is stale: run STRATA_BLESS=1 cargo test catalogue_doc"
         );
-    }
-
-    #[test]
-    fn names_are_unique() {
-        let mut names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), CATALOGUE.len());
     }
 }

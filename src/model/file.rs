@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{ModelError, Result};
-use crate::features::feature_info;
+use crate::features::FeatureSet;
 
 use super::design::Term;
 
@@ -91,20 +91,6 @@ impl ModelFile {
     }
 
     fn check(&self, path: &Path) -> Result<()> {
-        let mut missing: Vec<&str> = self
-            .terms
-            .iter()
-            .map(|t| t.feature.as_str())
-            .filter(|f| feature_info(f).is_none())
-            .collect();
-        missing.dedup();
-        if !missing.is_empty() {
-            return Err(ModelError::UnknownFeatures {
-                path: path.to_path_buf(),
-                missing: missing.join(", "),
-            }
-            .into());
-        }
         if self.model_type != "logistic" {
             return Err(invalid(
                 path,
@@ -139,6 +125,24 @@ impl ModelFile {
             ));
         }
         Ok(())
+    }
+
+    /// Fails, naming them, if the model reads features that `set` cannot compute.
+    pub fn require_features(&self, set: &FeatureSet, path: &Path) -> Result<()> {
+        let missing: Vec<&str> = self
+            .features()
+            .into_iter()
+            .filter(|f| set.get(f).is_none())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelError::UnknownFeatures {
+                path: path.to_path_buf(),
+                missing: missing.join(", "),
+            }
+            .into())
+        }
     }
 
     /// The features this model reads, in term order without repeats.

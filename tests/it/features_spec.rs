@@ -4,13 +4,17 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use strata::features::{derive_features, outcomes};
+use strata::features::{FeatureSet, derive_features, outcomes};
 use strata::ingest::{Extract, ValidateOptions, load_extract};
 
 use crate::support::{ENCOUNTERS_HEADER, PATIENTS_HEADER, csv_extract};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
+}
+
+fn builtin() -> FeatureSet {
+    FeatureSet::builtin().expect("built-in catalogue")
 }
 
 fn options() -> ValidateOptions {
@@ -34,8 +38,8 @@ fn extract() -> (tempfile::TempDir, Extract) {
     );
     let encounters = format!(
         "{ENCOUNTERS_HEADER}
-        P1,e1,inpatient,2025-03-31,2025-04-02,true,
-        P1,e2,inpatient,2024-04-01,2024-04-03,true,
+        P1,e1,inpatient,2025-03-31,2025-04-02,true,2500
+        P1,e2,inpatient,2024-04-01,2024-04-03,true,1000.5
         P1,e3,inpatient,2024-03-31,2024-04-01,true,
         P1,e4,inpatient,2025-01-10,2025-01-11,false,
         P1,e5,emergency_department,2025-02-01,,false,
@@ -57,7 +61,12 @@ fn extract() -> (tempfile::TempDir, Extract) {
         P1,2024-09-01,0501013B0AAABAB
         P1,2025-03-31,0212000B0AAABAB
         P1,2024-03-31,0401020K0AAAHAH";
+    let social_care = "person_id,start_date,end_date,service_type,weekly_cost_gbp
+        P1,2025-03-01,,residential,900
+        P2,2024-01-01,2024-06-30,home_care,150
+        P5,2025-03-31,2025-03-31,reablement,";
     let dir = csv_extract(&[
+        ("social_care", social_care),
         ("patients", &patients),
         ("encounters", &encounters),
         ("diagnoses", diagnoses),
@@ -96,7 +105,7 @@ fn count_of(frame: &DataFrame, person: &str, column: &str) -> i32 {
 #[test]
 fn population_is_people_born_registered_and_alive_on_the_index_date() {
     let (_dir, extract) = extract();
-    let table = derive_features(&extract, d(INDEX)).expect("features");
+    let table = derive_features(&extract, d(INDEX), &builtin()).expect("features");
     let mut ids: Vec<String> = table
         .frame
         .column("person_id")
@@ -115,7 +124,9 @@ fn population_is_people_born_registered_and_alive_on_the_index_date() {
 #[test]
 fn emergency_admissions_count_the_index_date_and_364_days_before_but_not_365() {
     let (_dir, extract) = extract();
-    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
     // P1: e1 on the index date (counts) + e2 on 2024-04-01, 364 days before (counts);
     // e3 on 2024-03-31, 365 days before (outside); e4 elective; e6 after the index date.
     assert_eq!(count_of(&f, "P1", "emergency_admissions_12m"), 1 + 1);
@@ -125,7 +136,9 @@ fn emergency_admissions_count_the_index_date_and_364_days_before_but_not_365() {
 #[test]
 fn ae_attendances_count_emergency_department_encounters_in_the_window() {
     let (_dir, extract) = extract();
-    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
     assert_eq!(count_of(&f, "P1", "ae_attendances_12m"), 1);
     assert_eq!(count_of(&f, "P2", "ae_attendances_12m"), 1 + 1);
     assert_eq!(
@@ -138,7 +151,9 @@ fn ae_attendances_count_emergency_department_encounters_in_the_window() {
 #[test]
 fn medicines_count_distinct_chemical_substances_in_the_window() {
     let (_dir, extract) = extract();
-    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
     // 0501013B0 (twice: one substance) + 0212000B0 = 2; 0401020K0 was 365 days before.
     assert_eq!(count_of(&f, "P1", "medicines_12m"), 2);
 }
@@ -146,7 +161,9 @@ fn medicines_count_distinct_chemical_substances_in_the_window() {
 #[test]
 fn charlson_uses_normalised_icd10_up_to_the_index_date() {
     let (_dir, extract) = extract();
-    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
     // P1: I21 (MI, 1) + E11.2 (diabetes with complication, 2) + C78 (metastatic, 6) = 9;
     // I50 is after the index date and the SNOMED code is not ICD-10.
     assert_eq!(count_of(&f, "P1", "charlson_index"), 1 + 2 + 6);
@@ -157,7 +174,9 @@ fn charlson_uses_normalised_icd10_up_to_the_index_date() {
 #[test]
 fn demographics_age_sex_and_imd() {
     let (_dir, extract) = extract();
-    let f = derive_features(&extract, d(INDEX)).expect("features").frame;
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
     let age = |p| value(&f, p, "age", |c, r| c.i32().expect("i32").get(r));
     // Born 1950-06-15: 74 on 2025-03-31 (birthday not yet reached).
     assert_eq!(age("P1"), Some(74));
@@ -205,4 +224,147 @@ fn outcome_counts_days_1_to_365_after_the_index_date() {
     // P1: e6 on day 1 (2025-04-01). P2: e9 on day 365 (2026-03-31). P5: e10 on day 366 (outside).
     // e1 on the index date itself is a feature, not an outcome.
     assert_eq!(people, ["P1", "P2"]);
+}
+
+fn flag_of(frame: &DataFrame, person: &str, column: &str) -> bool {
+    value(frame, person, column, |c, r| {
+        c.bool().expect("bool").get(r).expect("not null")
+    })
+}
+
+#[test]
+fn six_month_windows_split_at_182_days() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    // P1's emergency admissions: e1 on the index date is in 0–6 months; e2 on 2024-04-01
+    // (364 days before) is in 6–12 months; e3 on 2024-03-31 (365 days before) is in 12–24 months.
+    assert_eq!(count_of(&f, "P1", "emergency_admissions_0_6m"), 1);
+    assert_eq!(count_of(&f, "P1", "emergency_admissions_6_12m"), 1);
+    assert_eq!(count_of(&f, "P1", "emergency_admissions_12_24m"), 1);
+    assert_eq!(
+        count_of(&f, "P1", "elective_admissions_12m"),
+        1,
+        "e4 is elective"
+    );
+}
+
+#[test]
+fn bed_days_count_nights_inside_the_window() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    // Inpatient spells of P1 overlapping 2024-04-01 … 2025-03-31 (nights from start to end):
+    // e1 2025-03-31→04-02: 1 night inside (the 31st); e2 2024-04-01→04-03: 2;
+    // e3 2024-03-31→04-01: the night of 31 March falls before the window: 0; e4 2025-01-10→11: 1.
+    assert_eq!(count_of(&f, "P1", "bed_days_12m"), 1 + 2 + 0 + 1);
+}
+
+#[test]
+fn days_since_last_emergency_admission_and_cost() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    let days = |p| {
+        value(&f, p, "days_since_emergency_admission", |c, r| {
+            c.i32().expect("i32").get(r)
+        })
+    };
+    assert_eq!(days("P1"), Some(0), "e1 is on the index date");
+    assert_eq!(
+        days("P2"),
+        None,
+        "no emergency admission up to the index date"
+    );
+    let cost = |p| value(&f, p, "cost_12m", |c, r| c.f64().expect("f64").get(r));
+    // e1 2500 + e2 1000.5 (e4 and e5 have no cost).
+    assert_eq!(cost("P1"), Some(2500.0 + 1000.5));
+    assert_eq!(cost("P2"), None, "no costs recorded means unknown, not 0");
+}
+
+#[test]
+fn social_care_active_on_the_index_date_and_days_of_care() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    assert!(flag_of(&f, "P1", "social_care_active"));
+    assert!(
+        flag_of(&f, "P1", "care_home_resident"),
+        "an open residential package"
+    );
+    assert!(!flag_of(&f, "P2", "social_care_active"), "ended 2024-06-30");
+    assert!(
+        flag_of(&f, "P5", "social_care_active"),
+        "starts and ends on the index date"
+    );
+    assert!(!flag_of(&f, "P5", "care_home_resident"));
+    // P1: 2025-03-01 … open, counted to the day after the index date: 31 days of March.
+    assert_eq!(count_of(&f, "P1", "social_care_days_12m"), 31);
+    // P2: 2024-04-01 (window start) … 2024-06-30 (end, exclusive) = 30 + 31 + 29 days.
+    assert_eq!(count_of(&f, "P2", "social_care_days_12m"), 30 + 31 + 29);
+    let kind = |p| {
+        value(&f, p, "social_care_type", |c, r| {
+            c.str().expect("str").get(r).map(String::from)
+        })
+    };
+    assert_eq!(kind("P1").as_deref(), Some("residential"));
+}
+
+#[test]
+fn polypharmacy_thresholds_and_derived_demographics() {
+    let (_dir, extract) = extract();
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    assert!(!flag_of(&f, "P1", "polypharmacy_5"), "2 substances");
+    let text = |p, c| {
+        value(&f, p, c, |col, r| {
+            col.str().expect("str").get(r).map(String::from)
+        })
+    };
+    assert_eq!(text("P1", "age_band").as_deref(), Some("65-74"));
+    assert_eq!(text("P1", "ethnicity_group").as_deref(), Some("White"));
+    assert_eq!(text("P5", "ethnicity_group").as_deref(), Some("White"));
+    assert_eq!(text("P2", "ethnicity_group").as_deref(), Some("Not stated"));
+    // Decile 8 → quintile 4.
+    assert_eq!(
+        value(&f, "P1", "imd_quintile", |c, r| c
+            .i32()
+            .expect("i32")
+            .get(r)),
+        Some(4)
+    );
+    // Quan 2011: MI 0 + diabetes with complication 1 + metastatic 6 = 7.
+    assert_eq!(count_of(&f, "P1", "charlson_quan_2011"), 0 + 1 + 6);
+}
+
+#[test]
+fn a_feature_defined_only_in_toml() {
+    let (dir, extract) = extract();
+    let file = dir.path().join("extra.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[feature]]
+name = "ae_or_emergency_30d"
+kind = "events"
+table = "encounters"
+where = { setting = ["emergency_department", "inpatient"], emergency = false }
+window = "-30d..0d"
+aggregate = "count"
+description = "Non-emergency-flagged A&E or inpatient encounters in the 30 days ending on the index date."
+"#,
+    )
+    .expect("write toml");
+    let set = FeatureSet::with_file(&file).expect("valid declarations");
+    let f = derive_features(&extract, d(INDEX), &set)
+        .expect("features")
+        .frame;
+    // P1: e5 (A&E, 2025-02-01) is 58 days before: outside; e4 (2025-01-10) too. P2: e8 A&E on 2025-03-30: inside.
+    assert_eq!(count_of(&f, "P1", "ae_or_emergency_30d"), 0);
+    assert_eq!(count_of(&f, "P2", "ae_or_emergency_30d"), 1);
 }

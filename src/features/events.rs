@@ -1,0 +1,203 @@
+//! Event features: every feature of one table becomes one aggregation
+//! expression, so each table is scanned once.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::epoch_days;
+use super::spec::{Aggregate, FeatureDef, FeatureKind, Filter, Window};
+use crate::contract;
+use crate::ingest::{Extract, PID};
+
+/// The date that places a row of each table in time (the start of a period).
+fn date_column(table: &str) -> &'static str {
+    match contract::table(table).and_then(|t| t.period) {
+        Some((start, _)) => start,
+        None => "date",
+    }
+}
+
+/// One lazy per-person frame per event table that has features and is in the extract.
+pub fn per_table(extract: &Extract, index: NaiveDate, defs: &[FeatureDef]) -> Vec<LazyFrame> {
+    let mut by_table: BTreeMap<&str, Vec<&FeatureDef>> = BTreeMap::new();
+    for def in defs {
+        if let FeatureKind::Events { table, .. } = &def.kind {
+            by_table.entry(table).or_default().push(def);
+        }
+    }
+    by_table
+        .into_iter()
+        .filter_map(|(table, defs)| {
+            extract
+                .table(table)
+                .map(|rows| table_features(rows.clone(), table, index, &defs))
+        })
+        .collect()
+}
+
+fn table_features(
+    rows: LazyFrame,
+    table: &str,
+    index: NaiveDate,
+    defs: &[&FeatureDef],
+) -> LazyFrame {
+    let date = date_column(table);
+    let earliest = defs
+        .iter()
+        .map(|d| match &d.kind {
+            FeatureKind::Events {
+                window, aggregate, ..
+            } => lower_bound(*window, aggregate, index),
+            _ => None,
+        })
+        .try_fold(i32::MAX, |lo, bound| bound.map(|b| lo.min(b)));
+    // Nothing after the index date counts; nothing before the earliest window either
+    // (periods are kept when they might still be running into a window).
+    let mut keep = col(date).lt_eq(lit(index));
+    if let (Some(lo), Some((_, end))) = (earliest, contract::table(table).and_then(|t| t.period)) {
+        keep = keep.and(
+            col(end)
+                .is_null()
+                .or(col(end).cast(DataType::Int32).gt_eq(lit(lo))),
+        );
+    } else if let Some(lo) = earliest {
+        keep = keep.and(col(date).cast(DataType::Int32).gt_eq(lit(lo)));
+    }
+    let aggs: Vec<Expr> = defs
+        .iter()
+        .filter_map(|d| match &d.kind {
+            FeatureKind::Events {
+                filters,
+                window,
+                aggregate,
+                ..
+            } => Some(
+                aggregate_expr(table, filters, *window, aggregate, index).alias(d.name.as_str()),
+            ),
+            _ => None,
+        })
+        .collect();
+    rows.filter(keep).group_by([col(PID)]).agg(aggs)
+}
+
+/// The earliest day (epoch days) a feature can need, `None` for unbounded.
+fn lower_bound(window: Window, aggregate: &Aggregate, index: NaiveDate) -> Option<i32> {
+    match (window, aggregate) {
+        (Window::All, _) | (_, Aggregate::ActiveOnIndex) => None,
+        (w, _) => w.bounds(index).0.map(epoch_days),
+    }
+}
+
+fn filters_expr(filters: &[Filter]) -> Expr {
+    filters.iter().fold(lit(true), |acc, f| {
+        let one = match f {
+            Filter::Bool { column, value } => col(column.as_str()).eq(lit(*value)),
+            Filter::Text { column, any_of } => any_of
+                .iter()
+                .map(|v| col(column.as_str()).eq(lit(v.as_str())))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false)),
+        };
+        acc.and(one.fill_null(lit(false)))
+    })
+}
+
+fn aggregate_expr(
+    table: &str,
+    filters: &[Filter],
+    window: Window,
+    aggregate: &Aggregate,
+    index: NaiveDate,
+) -> Expr {
+    let date = col(date_column(table)).cast(DataType::Int32);
+    let (lo, hi) = window.bounds(index);
+    let (lo, hi) = (lo.map(epoch_days), epoch_days(hi));
+    let selected = filters_expr(filters);
+    let in_window = lo
+        .map_or(lit(true), |lo| date.clone().gt_eq(lit(lo)))
+        .and(date.clone().lt_eq(lit(hi)));
+    let cond = selected.clone().and(in_window);
+    match aggregate {
+        Aggregate::Exists => cond.sum().gt(lit(0)),
+        Aggregate::Count => cond.sum().cast(DataType::Int32),
+        Aggregate::CountDistinct { column, prefix } => {
+            let value = match prefix {
+                Some(n) => col(column.as_str()).str().slice(lit(0), lit(*n as u64)),
+                None => col(column.as_str()),
+            };
+            value.filter(cond).n_unique().cast(DataType::Int32)
+        }
+        Aggregate::Sum { column } => non_empty(
+            column,
+            &cond,
+            col(column.as_str()).filter(cond.clone()).sum(),
+        ),
+        Aggregate::Min { column } => col(column.as_str())
+            .filter(cond)
+            .min()
+            .cast(DataType::Float64),
+        Aggregate::Max { column } => col(column.as_str())
+            .filter(cond)
+            .max()
+            .cast(DataType::Float64),
+        Aggregate::Last { column } => col(column.as_str())
+            .filter(cond.clone())
+            .sort_by(
+                [date.filter(cond)],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .last()
+            .cast(DataType::String),
+        Aggregate::DaysSinceLast => {
+            (lit(epoch_days(index)) - date.filter(cond).max()).cast(DataType::Int32)
+        }
+        Aggregate::DaysCovered => days_covered(table, selected, lo, hi),
+        Aggregate::ActiveOnIndex => active_on(table, selected, epoch_days(index)),
+    }
+}
+
+/// `agg` when at least one selected row has a value, else null (a sum over nothing is unknown, not 0).
+fn non_empty(column: &str, cond: &Expr, agg: Expr) -> Expr {
+    when(col(column).filter(cond.clone()).count().gt(lit(0)))
+        .then(agg.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+fn period(table: &str) -> (Expr, Expr) {
+    let (start, end) = contract::table(table)
+        .and_then(|t| t.period)
+        .unwrap_or(("start_date", "end_date"));
+    (
+        col(start).cast(DataType::Int32),
+        col(end).cast(DataType::Int32),
+    )
+}
+
+/// Days of [start, end) inside [lo, hi + 1), summed over selected rows; an
+/// open end runs to the day after `hi` (the index date for `-Nd..0d`).
+fn days_covered(table: &str, selected: Expr, lo: Option<i32>, hi: i32) -> Expr {
+    let (start, end) = period(table);
+    let stop = lit(hi + 1);
+    let e = when(end.clone().is_null().or(end.clone().gt(stop.clone())))
+        .then(stop)
+        .otherwise(end);
+    let s = match lo {
+        Some(lo) => when(start.clone().lt(lit(lo)))
+            .then(lit(lo))
+            .otherwise(start),
+        None => start,
+    };
+    let days = when(e.clone().gt(s.clone())).then(e - s).otherwise(lit(0));
+    days.filter(selected).sum().cast(DataType::Int32)
+}
+
+/// Some selected period covers day `on`: start ≤ on and (no end or end ≥ on).
+fn active_on(table: &str, selected: Expr, on: i32) -> Expr {
+    let (start, end) = period(table);
+    let covers = start
+        .lt_eq(lit(on))
+        .and(end.clone().is_null().or(end.gt_eq(lit(on))));
+    selected.and(covers).sum().gt(lit(0))
+}
