@@ -103,6 +103,13 @@ pub enum IngestError {
 pub enum SpecError {
     #[error("code list {path}: {reason}")]
     Codelist { path: String, reason: String },
+    #[error("code list {path}, line {line}, column `{column}`: {reason}")]
+    CodelistEntry {
+        path: String,
+        line: usize,
+        column: String,
+        reason: String,
+    },
     #[error("feature `{feature}`: {reason}")]
     Feature { feature: String, reason: String },
 }
