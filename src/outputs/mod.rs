@@ -1,5 +1,6 @@
 //! Outputs: Parquet files, the run manifest, and atomic publication.
 
+pub mod disclosure;
 pub mod manifest;
 pub mod parquet;
 pub mod publish;
