@@ -1,7 +1,11 @@
 //! Risk models: the versioned model file, the design matrix built from a
 //! feature table, parallel scoring, training and discrimination metrics.
 
+pub mod calibration;
+pub mod card;
 pub mod design;
+pub mod evaluate;
+pub mod fairness;
 pub mod file;
 pub mod metrics;
 pub mod score;
