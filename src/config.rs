@@ -8,6 +8,9 @@ use chrono::NaiveDate;
 
 use crate::cohort::TierConfig;
 use crate::error::ConfigError;
+use crate::outputs::disclosure::DisclosureProfile;
+use crate::outputs::drift::DriftLimits;
+use crate::outputs::pseudonym::PseudonymKey;
 
 /// `strata.toml` as written by a user; every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16,6 +19,24 @@ pub struct FileConfig {
     pub run: RunSection,
     pub validation: ValidationSection,
     pub tiers: TierConfig,
+    pub drift: DriftLimits,
+    pub disclosure: DisclosureSection,
+}
+
+/// `[disclosure]`: statistical disclosure control of the summaries.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisclosureSection {
+    /// `opensafely` (default), `opensafely-midpoint6`, `nhs-secondary-care` or `custom:<threshold>:<base>`.
+    pub profile: String,
+}
+
+impl Default for DisclosureSection {
+    fn default() -> Self {
+        DisclosureSection {
+            profile: DisclosureProfile::default().to_string(),
+        }
+    }
 }
 
 /// `[run]`: where to read and write.
@@ -92,6 +113,16 @@ pub struct RunPlan {
     pub today: NaiveDate,
     /// Extra feature declarations (TOML) beside the built-in catalogue.
     pub features: Option<PathBuf>,
+    pub drift: DriftLimits,
+    #[serde(serialize_with = "display")]
+    pub disclosure: DisclosureProfile,
+    /// Key for pseudonymising NHS-number person ids (never serialised).
+    #[serde(skip)]
+    pub pseudonym_key: Option<PseudonymKey>,
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 /// Command-line overrides for a run.
@@ -102,6 +133,7 @@ pub struct RunOverrides {
     pub out: Option<PathBuf>,
     pub as_of: Option<NaiveDate>,
     pub features: Option<PathBuf>,
+    pub pseudonym_key: Option<PseudonymKey>,
 }
 
 impl RunPlan {
@@ -132,6 +164,18 @@ impl RunPlan {
             tiers: file.tiers,
             today,
             features: flags.features.or(file.run.features),
+            drift: file.drift,
+            disclosure: file
+                .disclosure
+                .profile
+                .parse::<DisclosureProfile>()
+                .map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "disclosure.profile = \"{}\": {e}",
+                        file.disclosure.profile
+                    ))
+                })?,
+            pseudonym_key: flags.pseudonym_key,
         })
     }
 }

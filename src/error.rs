@@ -164,6 +164,17 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Information-governance refusals: the run would have released what it must not.
+#[derive(Debug, thiserror::Error)]
+pub enum GovernanceError {
+    #[error(
+        "{path}, column `person_id`: holds NHS numbers; set STRATA_PSEUDONYM_KEY_FILE to a file holding a secret key of at least 32 bytes so outputs carry keyed pseudonyms (the key is never logged or written)"
+    )]
+    IdentifiersWithoutKey { path: PathBuf },
+    #[error("pseudonymisation key {path}: {reason}")]
+    BadKey { path: PathBuf, reason: String },
+}
+
 /// Any strata error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -177,6 +188,10 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Governance(#[from] GovernanceError),
+    #[error(transparent)]
+    Disclosure(#[from] crate::outputs::disclosure::DisclosureError),
     #[error(transparent)]
     Synth(#[from] crate::synth::SynthError),
     #[error("internal error: {0}")]
@@ -192,6 +207,7 @@ impl Error {
             Error::Model(_) => ExitClass::Model,
             Error::Output(_) => ExitClass::Publication,
             Error::Config(_) => ExitClass::Usage,
+            Error::Governance(_) | Error::Disclosure(_) => ExitClass::Disclosure,
             Error::Synth(_) | Error::Internal(_) => ExitClass::Internal,
         }
     }

@@ -8,16 +8,20 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
+use crate::cohort::reasons::{TOP_REASONS, top_reasons};
+use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
-use crate::error::{Error, IngestError, ModelError, Result};
+use crate::error::{Error, GovernanceError, IngestError, ModelError, Result};
 use crate::features::{FeatureSet, FeatureTable, KEY_COLUMNS, derive_features, outcomes};
 use crate::ingest::{self, Extract, PID, ValidateOptions, left_join_in_order};
 use crate::model::file::{HoldoutMetrics, TrainingSummary};
 use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
+use crate::outputs::disclosure::DisclosureProfile;
 use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
-use crate::outputs::parquet::write_parquet;
+use crate::outputs::parquet::{write_parquet, write_partitioned};
 use crate::outputs::{OutputLock, Staging};
+use crate::outputs::{drift, history, lists, pseudonym, publish, summaries};
 
 /// Times stages and shows a spinner on a terminal (nothing otherwise).
 struct Stages {
@@ -70,7 +74,8 @@ pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
     Ok(ingest::load_extract(input, options)?)
 }
 
-/// The nightly job: validate, derive features, score, assign tiers and publish atomically.
+/// The nightly job: validate, derive features, score, assign tiers and
+/// segments, and publish every output atomically.
 pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
     let mut stages = Stages::new();
@@ -94,18 +99,26 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let features = stages.run("deriving features", || {
         derive_features(&extract, as_of, &feature_set)
     })?;
-    let risks = stages.run("scoring", || score_features(&model, &features))?;
-    let tiers = assign_tiers(&risks, &plan.tiers);
+    let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
+    guard_identifiers(&mut people, plan, &extract)?;
 
     let lock = OutputLock::acquire(&plan.out)?;
+    let previous = publish::latest_run(&plan.out);
+    let people =
+        history::compare_with_previous(people, history::previous_tiers(previous.as_deref())?)?;
     let run_id = make_run_id(started, &model.model_id, as_of);
     let staging = Staging::create(&plan.out, &run_id, &lock)?;
-    let mut patient_risk = patient_risk_table(&features, &model, &risks, &tiers)?;
-    let rows = stages.run("writing outputs", || {
-        Ok(write_parquet(
-            &mut patient_risk,
-            &staging.dir().join("patient_risk.parquet"),
-        )?)
+    let outputs = stages.run("writing outputs", || {
+        write_person_outputs(
+            staging.dir(),
+            &people,
+            &model,
+            &extract,
+            as_of,
+            &run_id,
+            previous.as_deref(),
+            &plan.disclosure,
+        )
     })?;
     let inputs = stages.run("hashing inputs", || {
         extract
@@ -115,7 +128,21 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
             .map(|f| manifest::describe_file(f).map_err(Error::from))
             .collect::<Result<Vec<_>>>()
     })?;
-    let model_hash = manifest::describe_file(&plan.model)?.blake3;
+    let distribution = describe_distribution(&people, &model)?;
+    let drift = previous
+        .as_deref()
+        .and_then(|run| Manifest::read(&run.join("manifest.json")).ok())
+        .map(|before| {
+            drift::compare(
+                &distribution,
+                &before.distribution,
+                &before.run_id,
+                &plan.drift,
+            )
+        });
+    for warning in drift.iter().flat_map(|d| &d.warnings) {
+        tracing::warn!("drift since the previous run: {warning}");
+    }
     let manifest = Manifest {
         run_id: run_id.clone(),
         as_of,
@@ -124,26 +151,18 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         model: ModelRef {
             model_id: model.model_id.clone(),
             path: plan.model.display().to_string(),
-            blake3: model_hash,
+            blake3: manifest::describe_file(&plan.model)?.blake3,
         },
         inputs,
         tables: Manifest::table_counts(&extract.report),
         imd_source: extract.report.imd.source.clone(),
         imd_unmatched_lsoa: extract.report.imd.unmatched_lsoa,
-        people_scored: risks.len() as u64,
-        tier_counts: Tier::ALL
-            .iter()
-            .map(|t| {
-                (
-                    t.label().to_string(),
-                    tiers.iter().filter(|x| *x == t).count() as u64,
-                )
-            })
-            .collect(),
-        outputs: vec![OutputFile {
-            path: "patient_risk.parquet".into(),
-            rows,
-        }],
+        people_scored: people.height() as u64,
+        tier_counts: count_by(&people, "tier", Tier::ALL.iter().map(|t| t.label()))?,
+        segment_counts: count_by(&people, "segment", SEGMENTS.iter().map(|s| s.label))?,
+        distribution,
+        drift,
+        outputs,
         stages: stages.times,
         settings: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
     };
@@ -178,29 +197,163 @@ pub fn score_features(model: &ModelFile, features: &FeatureTable) -> Result<Vec<
     Ok(score(model, &x))
 }
 
-/// Person-level output rows: keys, the model's features, risk and tier,
-/// sorted by practice then descending risk (person_id breaks ties).
-fn patient_risk_table(
-    features: &FeatureTable,
+/// The feature table with `risk`, `tier`, `segment` and `reason_1..3` added.
+fn score_population(
     model: &ModelFile,
-    risks: &[f64],
-    tiers: &[Tier],
+    features: &FeatureTable,
+    plan: &RunPlan,
 ) -> Result<DataFrame> {
+    let mut x = DesignMatrix::build(&features.frame, &model.terms)?;
+    x.standardise(&model.terms);
+    let risks = score(model, &x);
+    let tiers = assign_tiers(&risks, &plan.tiers);
+    let reasons = top_reasons(model, &x, &features.frame)?;
+    let mut frame = features.frame.clone();
+    frame.with_column(Column::new("risk".into(), risks))?;
+    frame.with_column(Column::new(
+        "tier".into(),
+        tiers.iter().map(|t| t.label()).collect::<Vec<_>>(),
+    ))?;
+    frame.with_column(assign_segments(&features.frame)?)?;
+    for k in 0..TOP_REASONS {
+        let column: Vec<Option<&str>> = reasons
+            .iter()
+            .map(|r| r.get(k).map(String::as_str))
+            .collect();
+        frame.with_column(Column::new(format!("reason_{}", k + 1).into(), column))?;
+    }
+    Ok(frame)
+}
+
+/// Replaces NHS-number person ids by keyed pseudonyms, or refuses without a key.
+fn guard_identifiers(people: &mut DataFrame, plan: &RunPlan, extract: &Extract) -> Result<()> {
+    let ids = people.column("person_id")?.str()?.clone();
+    if !pseudonym::ids_are_nhs_numbers(&ids) {
+        return Ok(());
+    }
+    let key =
+        plan.pseudonym_key
+            .as_ref()
+            .ok_or_else(|| GovernanceError::IdentifiersWithoutKey {
+                path: extract
+                    .events
+                    .values()
+                    .next()
+                    .map_or(plan.input.clone(), |_| plan.input.join("patients")),
+            })?;
+    pseudonym::pseudonymise(people, "person_id", key)
+}
+
+/// patient_risk/, clinical_lists/ and flag_history, written into `dir`.
+fn write_person_outputs(
+    dir: &Path,
+    people: &DataFrame,
+    model: &ModelFile,
+    extract: &Extract,
+    as_of: NaiveDate,
+    run_id: &str,
+    previous: Option<&Path>,
+    profile: &DisclosureProfile,
+) -> Result<Vec<OutputFile>> {
+    let mut files = Vec::new();
+    let mut record = |folder: &str, written: Vec<(String, u64)>| {
+        files.extend(written.into_iter().map(|(path, rows)| OutputFile {
+            path: format!("{folder}/{path}"),
+            rows,
+        }));
+    };
+    let risk = patient_risk_table(people, model)?;
+    record(
+        "patient_risk",
+        write_partitioned(&risk, &dir.join("patient_risk"), "practice_code")?,
+    );
+
+    let mut history = history::update_history(previous, people, as_of, run_id)?;
+    let first = history::first_flagged(&history)?;
+    let lists = lists::clinical_lists(people, &extract.patients, &first, as_of)?;
+    record(
+        "clinical_lists",
+        write_partitioned(&lists, &dir.join("clinical_lists"), "practice_code")?,
+    );
+    let rows = write_parquet(&mut history, &dir.join(history::FLAG_HISTORY))?;
+    files.push(OutputFile {
+        path: history::FLAG_HISTORY.into(),
+        rows,
+    });
+    let (summaries, _) = summaries::write_summaries(dir, people, &extract.patients, profile)?;
+    files.extend(summaries);
+    Ok(files)
+}
+
+/// Person-level output rows: keys, the model's features, risk, tier, segment
+/// and reasons, sorted by practice then descending risk (person_id breaks ties).
+fn patient_risk_table(people: &DataFrame, model: &ModelFile) -> Result<DataFrame> {
     let mut columns: Vec<Expr> = KEY_COLUMNS.iter().map(|c| col(*c)).collect();
     columns.extend(model.features().into_iter().map(col));
-    let mut frame = features.frame.clone().lazy().select(columns).collect()?;
-    frame.with_column(Column::new("risk".into(), risks.to_vec()))?;
-    let labels: Vec<&str> = tiers.iter().map(|t| t.label()).collect();
-    frame.with_column(Column::new("tier".into(), labels))?;
-    Ok(frame
+    columns.extend(
+        [
+            "risk",
+            "tier",
+            "segment",
+            "reason_1",
+            "reason_2",
+            "reason_3",
+            "new_to_flagged",
+        ]
+        .map(col),
+    );
+    Ok(people
+        .clone()
         .lazy()
+        .select(columns)
         .sort_by_exprs(
             [col("practice_code"), col("risk"), col("person_id")],
             SortMultipleOptions::default()
                 .with_order_descending_multi([false, true, false])
-                .with_nulls_last(true),
+                .with_maintain_order(true),
         )
         .collect()?)
+}
+
+/// (label, people) for every label in `labels`, in that order.
+fn count_by<'a>(
+    people: &DataFrame,
+    column: &str,
+    labels: impl Iterator<Item = &'a str>,
+) -> Result<Vec<(String, u64)>> {
+    let values = people.column(column)?.str()?.clone();
+    Ok(labels
+        .map(|label| {
+            (
+                label.to_string(),
+                values.iter().filter(|v| *v == Some(label)).count() as u64,
+            )
+        })
+        .collect())
+}
+
+/// The score distribution, tier shares and model-feature missingness of this run.
+fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift::Distribution> {
+    let risks: Vec<f64> = people
+        .column("risk")?
+        .f64()?
+        .iter()
+        .map(|r| r.unwrap_or(0.0))
+        .collect();
+    let n = risks.len().max(1) as f64;
+    let tiers = count_by(people, "tier", Tier::ALL.iter().map(|t| t.label()))?;
+    let missingness = model
+        .features()
+        .into_iter()
+        .map(|f| Ok((f.to_string(), people.column(f)?.null_count() as f64 / n)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(drift::Distribution {
+        people: risks.len() as u64,
+        mean_risk: risks.iter().sum::<f64>() / n,
+        risk_bin_shares: drift::risk_bins(&risks),
+        tier_shares: tiers.into_iter().map(|(t, c)| (t, c as f64 / n)).collect(),
+        missingness,
+    })
 }
 
 /// What `strata train` needs.

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use strata::config::{FileConfig, RunOverrides, RunPlan};
+use strata::error::GovernanceError;
 use strata::ingest::ValidateOptions;
+use strata::outputs::pseudonym::PseudonymKey;
 use strata::pipeline::{self, TrainPlan};
 use strata::{Error, ExitClass};
 
@@ -50,6 +52,23 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
+/// The pseudonymisation key named by `STRATA_PSEUDONYM_KEY_FILE`, read once
+/// here at the edge. Its contents are never printed.
+fn pseudonym_key() -> Result<Option<PseudonymKey>, Error> {
+    let Some(path) = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from)
+    else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).map_err(|e| GovernanceError::BadKey {
+        path: path.clone(),
+        reason: format!("cannot be read: {}", e.kind()),
+    })?;
+    let trimmed = bytes.trim_ascii().to_vec();
+    PseudonymKey::new(trimmed)
+        .map(Some)
+        .map_err(|reason| GovernanceError::BadKey { path, reason }.into())
+}
+
 fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -71,6 +90,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 out: a.out,
                 as_of: a.as_of,
                 features: a.features,
+                pseudonym_key: pseudonym_key()?,
             };
             let plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
             let outcome = pipeline::run(&plan)

@@ -130,6 +130,17 @@ fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
     for def in defs {
         let expr = match (&def.kind, def.output_type()) {
             (FeatureKind::Threshold { .. }, _) => continue,
+            // A score over no codes is the score of an empty set, not unknown.
+            (
+                FeatureKind::Score {
+                    score: spec::Score::EfiCategory,
+                    ..
+                },
+                _,
+            ) => col(def.name.as_str()).fill_null(lit(crate::codelists::EfiCategory::Fit.label())),
+            (FeatureKind::Score { .. }, FeatureType::Number) => {
+                col(def.name.as_str()).fill_null(lit(0.0))
+            }
             (_, FeatureType::Count) => col(def.name.as_str())
                 .fill_null(lit(0))
                 .cast(DataType::Int32),

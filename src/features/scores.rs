@@ -1,5 +1,6 @@
-//! Scores over code lists: codes are matched once per distinct code, the
-//! categories joined back to people, and each person's set scored in Rust.
+//! Scores over code lists: codes are matched once per *distinct* code (the
+//! extract has thousands, not millions), the resulting category sets joined
+//! back to people, and each person's set scored in Rust.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +9,67 @@ use polars::prelude::*;
 
 use super::epoch_days;
 use super::spec::{FeatureDef, FeatureKind, Score, Window};
-use crate::codelists::{CharlsonWeights, charlson_categories, charlson_score};
+use crate::codelists::{
+    CharlsonCategory, CharlsonWeights, CodeSystem, charlson_categories, charlson_score,
+    efi_category, efi_deficits, efi_polypharmacy, efi_score, elixhauser_categories,
+    elixhauser_score, hfrs_group, hfrs_score, ltc_categories, ltc_count,
+};
 use crate::error::Result;
 use crate::ingest::{Extract, PID};
+
+/// A category set as bits (wide enough for the 109 HFRS groups).
+type Set = u128;
+
+/// Which code list a score reads, and where its codes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    Charlson,
+    Elixhauser,
+    Hfrs,
+    Ltc,
+    Efi,
+}
+
+impl Family {
+    fn of(score: Score) -> Family {
+        match score {
+            Score::Charlson1987 | Score::CharlsonQuan2011 | Score::MetastaticCancer => {
+                Family::Charlson
+            }
+            Score::ElixhauserVanWalraven => Family::Elixhauser,
+            Score::Hfrs => Family::Hfrs,
+            Score::Ltc(_) | Score::LtcCount => Family::Ltc,
+            Score::Efi | Score::EfiCategory => Family::Efi,
+        }
+    }
+
+    /// (table, code system) pairs whose codes count.
+    fn sources(self) -> &'static [(&'static str, CodeSystem)] {
+        match self {
+            Family::Charlson | Family::Elixhauser | Family::Hfrs => {
+                &[("diagnoses", CodeSystem::Icd10)]
+            }
+            Family::Ltc => &[
+                ("diagnoses", CodeSystem::Icd10),
+                ("diagnoses", CodeSystem::Snomed),
+            ],
+            Family::Efi => &[
+                ("diagnoses", CodeSystem::Snomed),
+                ("observations", CodeSystem::Snomed),
+            ],
+        }
+    }
+
+    fn categories(self, system: CodeSystem, code: &str) -> Set {
+        match self {
+            Family::Charlson => Set::from(charlson_categories(code)),
+            Family::Elixhauser => Set::from(elixhauser_categories(code)),
+            Family::Hfrs => hfrs_group(code).map_or(0, |g| 1 << g),
+            Family::Ltc => Set::from(ltc_categories(system, code)),
+            Family::Efi => Set::from(efi_deficits(code)),
+        }
+    }
+}
 
 /// A frame of [`PID`] plus one column per score feature, or `None` if there are none.
 pub fn score_features(
@@ -28,101 +87,189 @@ pub fn score_features(
     if wanted.is_empty() {
         return Ok(None);
     }
-    let mut windows: Vec<Window> = wanted.iter().map(|w| w.2).collect();
-    windows.dedup();
-    let mut sets_by_window = Vec::new();
-    for window in &windows {
-        sets_by_window.push((*window, charlson_sets(extract, index, *window)?));
+    let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
+    for (_, score, window) in &wanted {
+        let key = (Family::of(*score), *window);
+        if !sets.contains_key(&key) {
+            sets.insert(key, person_sets(extract, index, key.0, key.1)?);
+        }
     }
-    let mut pids: Vec<u32> = sets_by_window
-        .iter()
-        .flat_map(|(_, s)| s.keys().copied())
+    let polypharmacy = if wanted.iter().any(|w| Family::of(w.1) == Family::Efi) {
+        distinct_medicines_12m(extract, index)?
+    } else {
+        BTreeMap::new()
+    };
+    let mut pids: Vec<u32> = sets
+        .values()
+        .flat_map(|s| s.keys().copied())
+        .chain(polypharmacy.keys().copied())
         .collect();
     pids.sort_unstable();
     pids.dedup();
     let mut columns = vec![Column::new(PID.into(), &pids)];
     for (name, score, window) in wanted {
-        let sets = sets_by_window
-            .iter()
-            .find(|(w, _)| *w == window)
-            .map(|(_, s)| s);
-        let weights = match score {
-            Score::Charlson1987 => CharlsonWeights::Charlson1987,
-            Score::CharlsonQuan2011 => CharlsonWeights::Quan2011,
+        let by_person = &sets[&(Family::of(score), window)];
+        let set_of = |p: &u32| by_person.get(p).copied().unwrap_or(0);
+        let many = |p: &u32| polypharmacy.get(p).is_some_and(|n| efi_polypharmacy(*n));
+        let column = match score {
+            Score::Charlson1987 => int_column(name, &pids, |p| {
+                charlson_score(set_of(p) as u32, CharlsonWeights::Charlson1987) as i32
+            }),
+            Score::CharlsonQuan2011 => int_column(name, &pids, |p| {
+                charlson_score(set_of(p) as u32, CharlsonWeights::Quan2011) as i32
+            }),
+            Score::ElixhauserVanWalraven => {
+                int_column(name, &pids, |p| elixhauser_score(set_of(p) as u64))
+            }
+            Score::Hfrs => Column::new(
+                name.into(),
+                pids.iter()
+                    .map(|p| hfrs_score(groups(set_of(p))))
+                    .collect::<Vec<f64>>(),
+            ),
+            Score::Ltc(ltc) => Column::new(
+                name.into(),
+                pids.iter()
+                    .map(|p| set_of(p) & Set::from(ltc.bit()) != 0)
+                    .collect::<Vec<bool>>(),
+            ),
+            Score::MetastaticCancer => Column::new(
+                name.into(),
+                pids.iter()
+                    .map(|p| {
+                        set_of(p) & Set::from(CharlsonCategory::MetastaticSolidTumour.bit()) != 0
+                    })
+                    .collect::<Vec<bool>>(),
+            ),
+            Score::LtcCount => int_column(name, &pids, |p| ltc_count(set_of(p) as u32) as i32),
+            Score::Efi => Column::new(
+                name.into(),
+                pids.iter()
+                    .map(|p| efi_score(set_of(p) as u64, many(p)))
+                    .collect::<Vec<f64>>(),
+            ),
+            Score::EfiCategory => Column::new(
+                name.into(),
+                pids.iter()
+                    .map(|p| efi_category(efi_score(set_of(p) as u64, many(p))).label())
+                    .collect::<Vec<&str>>(),
+            ),
         };
-        let values: Vec<i32> = pids
-            .iter()
-            .map(|p| {
-                sets.and_then(|s| s.get(p))
-                    .map_or(0, |set| charlson_score(*set, weights) as i32)
-            })
-            .collect();
-        columns.push(Column::new(name.into(), values));
+        columns.push(column);
     }
     Ok(Some(DataFrame::new(pids.len(), columns)?))
 }
 
-/// Each person's set of Charlson categories from ICD-10 diagnoses in `window`.
-fn charlson_sets(
+fn int_column(name: &str, pids: &[u32], value: impl Fn(&u32) -> i32) -> Column {
+    Column::new(name.into(), pids.iter().map(value).collect::<Vec<i32>>())
+}
+
+/// The HFRS group numbers in a set.
+fn groups(set: Set) -> impl Iterator<Item = u16> {
+    (0..128u16).filter(move |g| set & (1 << g) != 0)
+}
+
+/// Each person's category set from the family's code sources within `window`.
+fn person_sets(
     extract: &Extract,
     index: NaiveDate,
+    family: Family,
     window: Window,
-) -> Result<BTreeMap<u32, u32>> {
-    let mut by_person = BTreeMap::new();
-    let Some(diagnoses) = extract.table("diagnoses") else {
-        return Ok(by_person);
-    };
+) -> Result<BTreeMap<u32, Set>> {
+    let mut by_person: BTreeMap<u32, Set> = BTreeMap::new();
     let (lo, hi) = window.bounds(index);
-    let date = col("date").cast(DataType::Int32);
-    let mut keep = col("code_system")
-        .eq(lit("icd10"))
-        .and(date.clone().lt_eq(lit(epoch_days(hi))));
-    if let Some(lo) = lo {
-        keep = keep.and(date.gt_eq(lit(epoch_days(lo))));
-    }
-    let person_codes = diagnoses
-        .clone()
-        .filter(keep)
-        .select([col(PID), col("code")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    let codes = person_codes.column("code")?.unique()?;
-    let (matched, sets): (Vec<String>, Vec<u32>) = codes
-        .str()?
-        .iter()
-        .flatten()
-        .map(|c| (c.to_string(), charlson_categories(c)))
-        .filter(|(_, set)| *set != 0)
-        .unzip();
-    if matched.is_empty() {
-        return Ok(by_person);
-    }
-    let code_sets = DataFrame::new(
-        matched.len(),
-        vec![
-            Column::new("code".into(), matched),
-            Column::new("set".into(), sets),
-        ],
-    )?;
-    let person_sets = person_codes
-        .lazy()
-        .join(
-            code_sets.lazy(),
-            [col("code")],
-            [col("code")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([col(PID), col("set")])
-        .collect()?;
-    for (pid, set) in person_sets
-        .column(PID)?
-        .u32()?
-        .iter()
-        .zip(person_sets.column("set")?.u32()?.iter())
-    {
-        if let (Some(pid), Some(set)) = (pid, set) {
-            *by_person.entry(pid).or_insert(0) |= set;
+    for (table, system) in family.sources() {
+        let Some(rows) = extract.table(table) else {
+            continue;
+        };
+        let date = col("date").cast(DataType::Int32);
+        let mut keep = col("code_system")
+            .eq(lit(system.name()))
+            .and(date.clone().lt_eq(lit(epoch_days(hi))));
+        if let Some(lo) = lo {
+            keep = keep.and(date.gt_eq(lit(epoch_days(lo))));
+        }
+        let person_codes = rows
+            .clone()
+            .filter(keep)
+            .select([col(PID), col("code")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        let codes = person_codes.column("code")?.unique()?;
+        let (matched, sets): (Vec<String>, Vec<[u64; 2]>) = codes
+            .str()?
+            .iter()
+            .flatten()
+            .filter_map(|c| {
+                let set = family.categories(*system, c);
+                (set != 0).then(|| (c.to_string(), [set as u64, (set >> 64) as u64]))
+            })
+            .unzip();
+        if matched.is_empty() {
+            continue;
+        }
+        let (low, high): (Vec<u64>, Vec<u64>) = sets.into_iter().map(|[l, h]| (l, h)).unzip();
+        let code_sets = DataFrame::new(
+            matched.len(),
+            vec![
+                Column::new("code".into(), matched),
+                Column::new("low".into(), low),
+                Column::new("high".into(), high),
+            ],
+        )?;
+        let person_sets = person_codes
+            .lazy()
+            .join(
+                code_sets.lazy(),
+                [col("code")],
+                [col("code")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([col(PID), col("low"), col("high")])
+            .collect()?;
+        let pids = person_sets.column(PID)?.u32()?.clone();
+        let lows = person_sets.column("low")?.u64()?.clone();
+        let highs = person_sets.column("high")?.u64()?.clone();
+        for ((pid, low), high) in pids.iter().zip(lows.iter()).zip(highs.iter()) {
+            if let (Some(pid), Some(low), Some(high)) = (pid, low, high) {
+                *by_person.entry(pid).or_insert(0) |= Set::from(low) | (Set::from(high) << 64);
+            }
         }
     }
     Ok(by_person)
+}
+
+/// Distinct BNF chemical substances per person in the 365 days ending on `index` (eFI polypharmacy).
+fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Result<BTreeMap<u32, u32>> {
+    let mut out = BTreeMap::new();
+    let Some(rows) = extract.table("medications") else {
+        return Ok(out);
+    };
+    let date = col("date").cast(DataType::Int32);
+    let counts = rows
+        .clone()
+        .filter(
+            date.clone()
+                .gt_eq(lit(epoch_days(super::window_start(index))))
+                .and(date.lt_eq(lit(epoch_days(index)))),
+        )
+        .group_by([col(PID)])
+        .agg([col("bnf_code")
+            .str()
+            .slice(lit(0), lit(9u64))
+            .n_unique()
+            .cast(DataType::UInt32)
+            .alias("n")])
+        .collect()?;
+    for (pid, n) in counts
+        .column(PID)?
+        .u32()?
+        .iter()
+        .zip(counts.column("n")?.u32()?.iter())
+    {
+        if let (Some(pid), Some(n)) = (pid, n) {
+            out.insert(pid, n);
+        }
+    }
+    Ok(out)
 }

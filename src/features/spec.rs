@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::codelists::Ltc;
 use crate::contract::{self, ColumnType, TableSpec};
 use crate::error::SpecError;
 
@@ -61,7 +62,7 @@ struct RawFeature {
 /// A window of days relative to the index date: days `index − start + 1 …
 /// index − end`, both inclusive. `-365d..0d` is the 365 days ending on the
 /// index date; consecutive windows (`-730d..-365d`, `-365d..0d`) tile without overlap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub enum Window {
     /// Every event up to and including the index date.
     All,
@@ -179,6 +180,41 @@ pub enum PersonValue {
 pub enum Score {
     Charlson1987,
     CharlsonQuan2011,
+    /// Elixhauser comorbidities (Quan 2005 coding) with van Walraven weights.
+    ElixhauserVanWalraven,
+    /// Hospital Frailty Risk Score (Gilbert et al. 2018).
+    Hfrs,
+    /// A long-term condition flag.
+    #[serde(serialize_with = "serialize_ltc")]
+    Ltc(Ltc),
+    /// Number of long-term conditions.
+    LtcCount,
+    /// A metastatic solid tumour (the Charlson category, ICD-10 C77–C80).
+    MetastaticCancer,
+    /// Electronic Frailty Index (Clegg et al. 2016), 0–1.
+    Efi,
+    /// eFI category: fit, mild, moderate, severe.
+    EfiCategory,
+}
+
+fn serialize_ltc<S: serde::Serializer>(ltc: &Ltc, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(ltc.key())
+}
+
+impl Score {
+    fn parse(text: &str) -> Option<Score> {
+        Some(match text {
+            "charlson_1987" => Score::Charlson1987,
+            "charlson_quan_2011" => Score::CharlsonQuan2011,
+            "elixhauser_van_walraven" => Score::ElixhauserVanWalraven,
+            "hfrs" => Score::Hfrs,
+            "ltc_count" => Score::LtcCount,
+            "metastatic_cancer" => Score::MetastaticCancer,
+            "efi" => Score::Efi,
+            "efi_category" => Score::EfiCategory,
+            other => Score::Ltc(Ltc::from_key(other.strip_prefix("ltc:")?)?),
+        })
+    }
 }
 
 /// A checked feature definition.
@@ -257,7 +293,12 @@ impl FeatureDef {
                     FeatureType::Number
                 }
             },
-            FeatureKind::Score { .. } => FeatureType::Count,
+            FeatureKind::Score { score, .. } => match score {
+                Score::Ltc(_) | Score::MetastaticCancer => FeatureType::Flag,
+                Score::Hfrs | Score::Efi => FeatureType::Number,
+                Score::EfiCategory => FeatureType::Text,
+                _ => FeatureType::Count,
+            },
             FeatureKind::Threshold { .. } => FeatureType::Flag,
         }
     }
@@ -335,18 +376,15 @@ fn check(
         "person" => FeatureKind::Person(person_value(&r)?),
         "events" => events(&r)?,
         "score" => {
-            let score = match need(&r, &r.score, "score")? {
-                "charlson_1987" => Score::Charlson1987,
-                "charlson_quan_2011" => Score::CharlsonQuan2011,
-                other => {
-                    return Err(err(
-                        &r.name,
-                        format!(
-                            "unknown score `{other}` (expected charlson_1987 or charlson_quan_2011)"
-                        ),
-                    ));
-                }
-            };
+            let name = need(&r, &r.score, "score")?;
+            let score = Score::parse(name).ok_or_else(|| {
+                err(
+                    &r.name,
+                    format!(
+                        "unknown score `{name}` (expected charlson_1987, charlson_quan_2011, elixhauser_van_walraven, hfrs, efi, efi_category, ltc_count, metastatic_cancer or ltc:<condition>)"
+                    ),
+                )
+            })?;
             let window =
                 Window::parse(r.window.as_deref().unwrap_or("all")).map_err(|e| err(&r.name, e))?;
             FeatureKind::Score { score, window }

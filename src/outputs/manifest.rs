@@ -62,6 +62,12 @@ pub struct Manifest {
     pub people_scored: u64,
     /// People per tier, in tier order.
     pub tier_counts: Vec<(String, u64)>,
+    /// People per segment, in segment order.
+    pub segment_counts: Vec<(String, u64)>,
+    /// Score distribution, tier shares and missingness, for the next run's drift check.
+    pub distribution: super::drift::Distribution,
+    /// Comparison with the previous published run, if there was one.
+    pub drift: Option<super::drift::Drift>,
     pub outputs: Vec<OutputFile>,
     pub stages: Vec<StageTime>,
     /// The settings the run used.
@@ -80,6 +86,17 @@ impl Manifest {
                 rows_rejected: t.rows_rejected,
             })
             .collect()
+    }
+
+    /// Reads a published manifest.
+    pub fn read(path: &Path) -> Result<Manifest, OutputError> {
+        let io = |source| OutputError::Io {
+            path: path.to_path_buf(),
+            action: "reading the manifest",
+            source,
+        };
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        serde_json::from_str(&text).map_err(|e| io(std::io::Error::other(e)))
     }
 
     /// Writes the manifest as pretty JSON.

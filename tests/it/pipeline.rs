@@ -19,7 +19,24 @@ const PATIENT_RISK_COLUMNS: &[&str] = &[
     "charlson_index",
     "risk",
     "tier",
+    "segment",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "new_to_flagged",
 ];
+
+/// Reads every part of a Hive-partitioned output folder.
+pub fn read_parts(folder: &std::path::Path) -> DataFrame {
+    let pattern = folder.join("*").join("*.parquet");
+    LazyFrame::scan_parquet(
+        PlRefPath::new(pattern.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .expect("scan")
+    .collect()
+    .expect("read parts")
+}
 
 #[test]
 fn run_with_no_flags_publishes_latest_with_manifest_and_patient_risk() {
@@ -61,10 +78,7 @@ fn run_with_no_flags_publishes_latest_with_manifest_and_patient_risk() {
             .all(|i| i["blake3"].as_str().is_some_and(|h| h.len() == 64))
     );
 
-    let frame =
-        ParquetReader::new(std::fs::File::open(latest.join("patient_risk.parquet")).expect("open"))
-            .finish()
-            .expect("parquet");
+    let frame = read_parts(&latest.join("patient_risk"));
     let names: Vec<&str> = frame
         .get_column_names()
         .into_iter()
@@ -72,13 +86,24 @@ fn run_with_no_flags_publishes_latest_with_manifest_and_patient_risk() {
         .collect();
     assert_eq!(names, PATIENT_RISK_COLUMNS);
     assert_eq!(
-        manifest["outputs"][0]["rows"].as_u64(),
-        Some(frame.height() as u64)
-    );
-    assert_eq!(
         manifest["people_scored"].as_u64(),
         Some(frame.height() as u64)
     );
+    // Every output the manifest lists exists with the row count it states.
+    for output in manifest["outputs"].as_array().expect("outputs") {
+        let path = latest.join(output["path"].as_str().expect("path"));
+        let file = std::fs::File::open(&path).expect("listed output exists");
+        let rows = ParquetReader::new(file).finish().expect("parquet").height();
+        assert_eq!(
+            output["rows"].as_u64(),
+            Some(rows as u64),
+            "{}",
+            path.display()
+        );
+    }
+    for folder in ["patient_risk", "clinical_lists", "summaries"] {
+        assert!(latest.join(folder).is_dir(), "{folder}/");
+    }
     let risk = frame
         .column("risk")
         .expect("risk")

@@ -1,0 +1,98 @@
+//! Clinical lists: for each practice, its own very-high and high tier
+//! patients, highest risk first, with the reasons each is flagged.
+//!
+//! Purpose: direct care. National opt-outs stay in (the opt-out does not apply
+//! to direct care). The NHS number is included where the extract holds one, so
+//! the practice can find the patient; it appears in no other output. A list
+//! holds only the practice's own registered patients.
+
+use polars::prelude::*;
+
+use super::history::FLAGGED;
+use crate::error::Result;
+use crate::ingest::PID;
+
+/// Columns of a clinical list, in order.
+pub const LIST_COLUMNS: &[&str] = &[
+    "practice_code",
+    "rank",
+    "person_id",
+    "nhs_number",
+    "age",
+    "sex",
+    "tier",
+    "risk",
+    "segment",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "last_emergency_admission",
+    "new_to_flagged",
+    "first_flagged",
+];
+
+/// The clinical list rows of every practice.
+///
+/// `scored` holds one row per person with [`PID`], `person_id`, `practice_code`,
+/// `age`, `sex`, `tier`, `risk`, `segment`, `reason_1..3`,
+/// `days_since_emergency_admission` and `new_to_flagged`; `patients` is the
+/// validated patients table (for `nhs_number`); `first_flagged` maps
+/// person_id → date first flagged.
+pub fn clinical_lists(
+    scored: &DataFrame,
+    patients: &DataFrame,
+    first_flagged: &DataFrame,
+    as_of: chrono::NaiveDate,
+) -> Result<DataFrame> {
+    let flagged: Vec<&str> = FLAGGED.iter().map(|t| t.label()).collect();
+    let nhs = patients
+        .clone()
+        .lazy()
+        .select([col(PID), col("nhs_number")]);
+    let as_of_days = crate::features::epoch_days(as_of);
+    let frame = scored
+        .clone()
+        .lazy()
+        .filter(col("tier").is_in(lit(Series::new("t".into(), flagged)).implode(false), false))
+        .join(
+            nhs,
+            [col(PID)],
+            [col(PID)],
+            crate::ingest::left_join_in_order(),
+        )
+        .join(
+            first_flagged.clone().lazy(),
+            [col("person_id")],
+            [col("person_id")],
+            crate::ingest::left_join_in_order(),
+        )
+        .with_column(
+            (lit(as_of_days) - col("days_since_emergency_admission"))
+                .cast(DataType::Date)
+                .alias("last_emergency_admission"),
+        )
+        .sort_by_exprs(
+            [col("practice_code"), col("risk"), col("person_id")],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false])
+                .with_maintain_order(true),
+        )
+        .collect()?;
+    let mut frame = frame;
+    frame.with_column(rank_within(&frame, "practice_code")?)?;
+    Ok(frame.select(LIST_COLUMNS.iter().copied())?)
+}
+
+/// 1, 2, 3 … within each run of equal `key` values (the frame is sorted by key).
+fn rank_within(frame: &DataFrame, key: &str) -> Result<Column> {
+    let keys = frame.column(key)?.str()?.clone();
+    let mut ranks = Vec::with_capacity(keys.len());
+    let mut previous: Option<&str> = None;
+    let mut rank = 0i32;
+    for k in keys.iter() {
+        rank = if k == previous { rank + 1 } else { 1 };
+        previous = k;
+        ranks.push(rank);
+    }
+    Ok(Column::new("rank".into(), ranks))
+}

@@ -1,0 +1,177 @@
+//! Neighbourhood summaries for commissioners: aggregates by PCN, practice,
+//! LSOA, IMD quintile, ethnicity group, age band and sex, every one passed
+//! through disclosure control before it is written.
+//!
+//! Purpose: planning (secondary use). People with a National Data Opt-out or
+//! a Type 1 objection are excluded before anything is counted. This module
+//! never writes an unprotected count and never a person-level column.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::disclosure::{
+    DisclosureProfile, DisclosureReport, TableSpec, TotalRowMethod, protect_dataframe,
+};
+use super::manifest::OutputFile;
+use super::parquet::write_parquet;
+use crate::codelists::Ltc;
+use crate::cohort::Tier;
+use crate::cohort::segments::SEGMENTS;
+use crate::error::Result;
+use crate::ingest::PID;
+
+/// The grouping columns, one summary file each.
+pub const DIMENSIONS: &[&str] = &[
+    "pcn_code",
+    "practice_code",
+    "lsoa",
+    "imd_quintile",
+    "ethnicity_group",
+    "age_band",
+    "sex",
+];
+
+/// Label of the all-groups row.
+pub const TOTAL_LABEL: &str = "ALL";
+
+/// Label for people with no value of the grouping column.
+pub const UNKNOWN_LABEL: &str = "unknown";
+
+/// eFI categories counted as frailty columns.
+const FRAILTY: &[(&str, &str)] = &[
+    ("frail_mild", "mild frailty"),
+    ("frail_moderate", "moderate frailty"),
+    ("frail_severe", "severe frailty"),
+];
+
+/// One protected summary and what disclosure control did to it.
+pub struct Summary {
+    pub dimension: &'static str,
+    pub frame: DataFrame,
+    pub report: DisclosureReport,
+}
+
+/// People who may be counted for planning: no national opt-out, no Type 1 objection.
+pub fn planning_population(people: &DataFrame, patients: &DataFrame) -> Result<DataFrame> {
+    let flags =
+        patients
+            .clone()
+            .lazy()
+            .select([col(PID), col("opt_out_national"), col("opt_out_type1")]);
+    Ok(people
+        .clone()
+        .lazy()
+        .join(
+            flags,
+            [col(PID)],
+            [col(PID)],
+            crate::ingest::left_join_in_order(),
+        )
+        .filter(
+            col("opt_out_national")
+                .not()
+                .and(col("opt_out_type1").not()),
+        )
+        .collect()?)
+}
+
+/// The aggregate columns of one group (before disclosure control).
+fn aggregates() -> Vec<Expr> {
+    let mut aggs = vec![len().cast(DataType::Int64).alias("population")];
+    for tier in Tier::ALL {
+        aggs.push(count_if(
+            col("tier").eq(lit(tier.label())),
+            &format!("tier_{}", tier.label()),
+        ));
+    }
+    for segment in SEGMENTS {
+        aggs.push(count_if(
+            col("segment").eq(lit(segment.label)),
+            &format!("segment_{}", segment.label),
+        ));
+    }
+    for ltc in Ltc::ALL {
+        let name = format!("ltc_{}", ltc.key());
+        aggs.push(count_if(col(name.as_str()), &name));
+    }
+    for (name, category) in FRAILTY {
+        aggs.push(count_if(col("efi_category").eq(lit(*category)), name));
+    }
+    let variance = (col("risk") * (lit(1.0) - col("risk"))).sum();
+    aggs.extend([
+        col("risk").mean().alias("mean_risk"),
+        col("risk").sum().alias("expected_admissions"),
+        // Poisson-binomial: the number admitted has variance Σ p(1 − p); a normal 95% interval.
+        (col("risk").sum() - lit(1.959964) * variance.clone().sqrt())
+            .clip_min(lit(0.0))
+            .alias("expected_admissions_lower"),
+        (col("risk").sum() + lit(1.959964) * variance.sqrt()).alias("expected_admissions_upper"),
+        col("cost_12m").fill_null(lit(0.0)).sum().alias("cost_12m"),
+    ]);
+    aggs
+}
+
+fn count_if(condition: Expr, name: &str) -> Expr {
+    condition
+        .fill_null(lit(false))
+        .sum()
+        .cast(DataType::Int64)
+        .alias(name)
+}
+
+/// Builds and protects the summary by `dimension` of the planning population.
+pub fn summarise(
+    planning: &DataFrame,
+    dimension: &'static str,
+    profile: &DisclosureProfile,
+) -> Result<Summary> {
+    let group = col(dimension)
+        .cast(DataType::String)
+        .fill_null(lit(UNKNOWN_LABEL))
+        .alias(dimension);
+    let raw = planning
+        .clone()
+        .lazy()
+        .group_by([group])
+        .agg(aggregates())
+        .sort([dimension], SortMultipleOptions::default())
+        .collect()?;
+    let spec = TableSpec::by_convention(&raw, dimension)?
+        .with_total_row(TOTAL_LABEL, TotalRowMethod::ProfileDefault);
+    let (frame, report) = protect_dataframe(&raw, &spec, profile)?;
+    Ok(Summary {
+        dimension,
+        frame,
+        report,
+    })
+}
+
+/// Writes every summary into `dir/summaries/by_<dimension>.parquet`.
+pub fn write_summaries(
+    dir: &Path,
+    people: &DataFrame,
+    patients: &DataFrame,
+    profile: &DisclosureProfile,
+) -> Result<(Vec<OutputFile>, Vec<(String, DisclosureReport)>)> {
+    let planning = planning_population(people, patients)?;
+    let folder = dir.join("summaries");
+    std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {
+        path: folder.clone(),
+        action: "creating the summaries folder",
+        source,
+    })?;
+    let mut files = Vec::new();
+    let mut reports = Vec::new();
+    for dimension in DIMENSIONS {
+        let mut summary = summarise(&planning, dimension, profile)?;
+        let name = format!("by_{dimension}.parquet");
+        let rows = write_parquet(&mut summary.frame, &folder.join(&name))?;
+        files.push(OutputFile {
+            path: format!("summaries/{name}"),
+            rows,
+        });
+        reports.push((dimension.to_string(), summary.report));
+    }
+    Ok((files, reports))
+}
