@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use crate::cohort::TierConfig;
 use crate::error::ConfigError;
+use crate::model::evaluate::EvaluateOptions;
 use crate::outputs::disclosure::DisclosureProfile;
 use crate::outputs::drift::DriftLimits;
 use crate::outputs::pseudonym::PseudonymKey;
@@ -21,6 +22,8 @@ pub struct FileConfig {
     pub tiers: TierConfig,
     pub drift: DriftLimits,
     pub disclosure: DisclosureSection,
+    /// `[evaluate]`: top shares and fairness limits for `strata evaluate`.
+    pub evaluate: EvaluateOptions,
 }
 
 /// `[disclosure]`: statistical disclosure control of the summaries.

@@ -45,6 +45,13 @@ pub enum Command {
     ///
     /// Example: strata train --input sample-data --index-date 2025-03-31 --out models/emergency_admission.json
     Train(TrainArgs),
+    /// Evaluate a model: discrimination, calibration, PPV at the top of the list, fairness by subgroup.
+    ///
+    /// The cohort is the training cohort at the index date (opt-outs excluded); on an extract
+    /// made by `strata generate`, at its last date, outcomes and the oracle AUC come from truth.parquet.
+    ///
+    /// Example: strata evaluate --input sample-data --model models/emergency_admission.json --index-date 2025-03-31 --out evaluation.json
+    Evaluate(EvaluateArgs),
     /// Write the per-person feature table at an index date as Parquet.
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
@@ -107,6 +114,26 @@ pub struct TrainArgs {
     #[arg(long)]
     pub synthetic: bool,
     /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Features up to and including this date; outcome in the 365 days after.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub index_date: NaiveDate,
+    /// Write the evaluation as JSON here (the text report always goes to stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Settings file, for the [evaluate] table (top_shares, limits).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra feature declarations (TOML).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
 }

@@ -12,8 +12,9 @@ use clap::Parser;
 use strata::config::{FileConfig, RunOverrides, RunPlan};
 use strata::error::GovernanceError;
 use strata::ingest::ValidateOptions;
+use strata::model::card::render_card;
 use strata::outputs::pseudonym::PseudonymKey;
-use strata::pipeline::{self, TrainPlan};
+use strata::pipeline::{self, EvaluatePlan, TrainPlan};
 use strata::{Error, ExitClass};
 
 use args::{Cli, Command};
@@ -129,7 +130,27 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             let model = pipeline::train_model(&plan)?;
             model.save(&a.out)?;
+            let card = a.out.with_extension("card.md");
+            std::fs::write(&card, render_card(&model, model.evaluation.as_ref()))
+                .with_context(|| format!("writing {}", card.display()))?;
             println!("{}", report::trained(&model, &a.out));
+        }
+        Command::Evaluate(a) => {
+            let file = load_config(a.config.as_deref())?;
+            let plan = EvaluatePlan {
+                input: a.input,
+                model: a.model,
+                index_date: a.index_date,
+                today: today(),
+                features: a.features,
+                options: file.evaluate,
+            };
+            let evaluation = pipeline::evaluate_model(&plan)?;
+            print!("{}", evaluation.to_text());
+            if let Some(out) = &a.out {
+                std::fs::write(out, evaluation.to_json()? + "\n")
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
         }
         Command::Features(a) => {
             let options = ValidateOptions {

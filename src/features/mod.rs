@@ -123,7 +123,25 @@ pub fn derive_features(
 }
 
 /// Fills "no events" (0 or false), derives thresholds and puts columns in order.
+/// A feature whose source table the extract lacks (a GP-only extract has no
+/// `social_care`) is computed over no events: 0, false or null by its type.
 fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
+    let absent: Vec<Expr> = defs
+        .iter()
+        .filter(|d| {
+            !matches!(d.kind, FeatureKind::Threshold { .. }) && frame.column(&d.name).is_err()
+        })
+        .map(|d| {
+            lit(NULL)
+                .cast(null_type(d.output_type()))
+                .alias(d.name.as_str())
+        })
+        .collect();
+    let frame = if absent.is_empty() {
+        frame
+    } else {
+        frame.lazy().with_columns(absent).collect()?
+    };
     let mut select = vec![col(PID)];
     select.extend(KEY_COLUMNS.iter().map(|c| col(*c)));
     let mut filled = Vec::new();
@@ -169,4 +187,13 @@ fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
         .with_columns(thresholds)
         .select(select)
         .collect()?)
+}
+
+fn null_type(t: FeatureType) -> DataType {
+    match t {
+        FeatureType::Count | FeatureType::Integer => DataType::Int32,
+        FeatureType::Flag => DataType::Boolean,
+        FeatureType::Number => DataType::Float64,
+        FeatureType::Text => DataType::String,
+    }
 }

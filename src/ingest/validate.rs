@@ -45,7 +45,7 @@ impl Default for ValidateOptions {
 }
 
 /// What happens to a row with an issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The whole row is left out of the run.
@@ -55,7 +55,7 @@ pub enum Action {
 }
 
 /// One kind of problem in one column, with how often it happened.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Issue {
     pub column: String,
     pub problem: String,
@@ -66,7 +66,7 @@ pub struct Issue {
 }
 
 /// The validation outcome for one table.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TableReport {
     pub table: String,
     pub path: String,

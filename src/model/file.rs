@@ -54,6 +54,9 @@ pub struct ModelFile {
     pub terms: Vec<Term>,
     pub training: TrainingSummary,
     pub holdout: HoldoutMetrics,
+    /// The full holdout evaluation (metrics overall and by subgroup), the content of the model card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<super::evaluate::Evaluation>,
     pub software_version: String,
 }
 

@@ -55,6 +55,8 @@ pub struct Manifest {
     pub model: ModelRef,
     pub inputs: Vec<InputFile>,
     pub tables: Vec<TableCounts>,
+    /// Validation findings per table: issues by column and reason with their first rows.
+    pub validation: Vec<crate::ingest::TableReport>,
     /// Patients whose LSOA was not found in the IMD table, and which table was used.
     pub imd_source: String,
     pub imd_unmatched_lsoa: u64,

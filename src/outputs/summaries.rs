@@ -19,7 +19,6 @@ use crate::codelists::Ltc;
 use crate::cohort::Tier;
 use crate::cohort::segments::SEGMENTS;
 use crate::error::Result;
-use crate::ingest::PID;
 
 /// The grouping columns, one summary file each.
 pub const DIMENSIONS: &[&str] = &[
@@ -50,30 +49,6 @@ pub struct Summary {
     pub dimension: &'static str,
     pub frame: DataFrame,
     pub report: DisclosureReport,
-}
-
-/// People who may be counted for planning: no national opt-out, no Type 1 objection.
-pub fn planning_population(people: &DataFrame, patients: &DataFrame) -> Result<DataFrame> {
-    let flags =
-        patients
-            .clone()
-            .lazy()
-            .select([col(PID), col("opt_out_national"), col("opt_out_type1")]);
-    Ok(people
-        .clone()
-        .lazy()
-        .join(
-            flags,
-            [col(PID)],
-            [col(PID)],
-            crate::ingest::left_join_in_order(),
-        )
-        .filter(
-            col("opt_out_national")
-                .not()
-                .and(col("opt_out_type1").not()),
-        )
-        .collect()?)
 }
 
 /// The aggregate columns of one group (before disclosure control).
@@ -154,7 +129,7 @@ pub fn write_summaries(
     patients: &DataFrame,
     profile: &DisclosureProfile,
 ) -> Result<(Vec<OutputFile>, Vec<(String, DisclosureReport)>)> {
-    let planning = planning_population(people, patients)?;
+    let planning = crate::cohort::secondary_use(people, patients)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {
         path: folder.clone(),

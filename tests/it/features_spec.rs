@@ -368,3 +368,40 @@ description = "Non-emergency-flagged A&E or inpatient encounters in the 30 days 
     assert_eq!(count_of(&f, "P1", "ae_or_emergency_30d"), 0);
     assert_eq!(count_of(&f, "P2", "ae_or_emergency_30d"), 1);
 }
+
+#[test]
+fn a_gp_only_extract_without_optional_tables_gets_zero_features_not_errors() {
+    let patients = format!(
+        "{PATIENTS_HEADER}\n        P1,,1950-06-15,F,A,,A81001,PCN1,2000-01-01,,false,false"
+    );
+    let encounters = format!("{ENCOUNTERS_HEADER}\n        P1,e1,gp,2025-03-01,,false,");
+    let dir = csv_extract(&[("patients", &patients), ("encounters", &encounters)]);
+    let extract = load_extract(dir.path(), &options()).expect("valid extract");
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    assert_eq!(
+        count_of(&f, "P1", "medicines_12m"),
+        0,
+        "no medications table: 0 medicines"
+    );
+    assert_eq!(
+        count_of(&f, "P1", "charlson_index"),
+        0,
+        "no diagnoses table: no comorbidity"
+    );
+    assert_eq!(count_of(&f, "P1", "gp_contacts_12m"), 1);
+    assert!(
+        !flag_of(&f, "P1", "social_care_active"),
+        "no social_care table: no package"
+    );
+    assert_eq!(
+        value(&f, "P1", "efi_category", |c, r| c
+            .str()
+            .expect("str")
+            .get(r)
+            .map(String::from))
+        .as_deref(),
+        Some("fit")
+    );
+}

@@ -1,6 +1,8 @@
 //! The single integration-test binary (Polars links once).
 
+mod exit_codes;
 mod features_spec;
+mod governance;
 mod malformed;
 mod pipeline;
 mod support;

@@ -1,6 +1,10 @@
 //! The one place that calls the stages in order:
 //! ingest → features → model → cohort → outputs → publish.
 
+mod study;
+
+pub use study::{EvaluatePlan, TrainPlan, evaluate_model, train_model};
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,11 +16,10 @@ use crate::cohort::reasons::{TOP_REASONS, top_reasons};
 use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
-use crate::error::{Error, GovernanceError, IngestError, ModelError, Result};
-use crate::features::{FeatureSet, FeatureTable, KEY_COLUMNS, derive_features, outcomes};
-use crate::ingest::{self, Extract, PID, ValidateOptions, left_join_in_order};
-use crate::model::file::{HoldoutMetrics, TrainingSummary};
-use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
+use crate::error::{Error, GovernanceError, IngestError, Result};
+use crate::features::{FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
+use crate::ingest::{self, Extract, PID, ValidateOptions};
+use crate::model::{DesignMatrix, ModelFile, score};
 use crate::outputs::disclosure::DisclosureProfile;
 use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
 use crate::outputs::parquet::{write_parquet, write_partitioned};
@@ -155,6 +158,7 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         },
         inputs,
         tables: Manifest::table_counts(&extract.report),
+        validation: extract.report.tables.clone(),
         imd_source: extract.report.imd.source.clone(),
         imd_unmatched_lsoa: extract.report.imd.unmatched_lsoa,
         people_scored: people.height() as u64,
@@ -353,134 +357,6 @@ fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift:
         risk_bin_shares: drift::risk_bins(&risks),
         tier_shares: tiers.into_iter().map(|(t, c)| (t, c as f64 / n)).collect(),
         missingness,
-    })
-}
-
-/// What `strata train` needs.
-#[derive(Debug, Clone)]
-pub struct TrainPlan {
-    pub input: PathBuf,
-    pub index_date: NaiveDate,
-    pub out: PathBuf,
-    pub name: String,
-    pub today: NaiveDate,
-    pub max_reject_fraction: f64,
-    /// The extract is synthetic (recorded in the model file and card).
-    pub synthetic: bool,
-    /// Extra feature declarations (TOML).
-    pub features: Option<PathBuf>,
-}
-
-/// Trains the emergency-admission model at `index_date`: features up to and
-/// including it, outcome in the 365 days after it, people alive and registered
-/// on it, national opt-outs excluded (training is secondary use).
-pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
-    let options = ValidateOptions {
-        today: plan.today,
-        max_reject_fraction: plan.max_reject_fraction,
-    };
-    let extract = validate(&plan.input, &options)?;
-    let features = derive_features(
-        &extract,
-        plan.index_date,
-        &feature_set(plan.features.as_deref())?,
-    )?;
-    let outcome = outcomes::emergency_admission_12m(&extract, plan.index_date)?;
-    let opted_out = extract
-        .patients
-        .clone()
-        .lazy()
-        .select([col(PID), col("opt_out_national")]);
-    let frame = features
-        .frame
-        .clone()
-        .lazy()
-        .join(opted_out, [col(PID)], [col(PID)], left_join_in_order())
-        .filter(col("opt_out_national").not())
-        .join(outcome.lazy(), [col(PID)], [col(PID)], left_join_in_order())
-        .with_column(col(outcomes::EMERGENCY_ADMISSION_12M).fill_null(lit(false)))
-        .collect()?;
-    let y: Vec<bool> = frame
-        .column(outcomes::EMERGENCY_ADMISSION_12M)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect();
-    let ids = frame.column("person_id")?.str()?.clone();
-    let (mut train_rows, mut holdout_rows, mut folds) = (Vec::new(), Vec::new(), Vec::new());
-    for (row, id) in ids.iter().enumerate() {
-        let (holdout, fold) = train::split_of(id.unwrap_or_default());
-        if holdout {
-            holdout_rows.push(row);
-        } else {
-            train_rows.push(row);
-            folds.push(fold);
-        }
-    }
-    let mut terms = train::default_terms();
-    let mut x = DesignMatrix::build(&frame, &terms)?;
-    let train_only = DesignMatrix {
-        rows: train_rows.len(),
-        columns: x
-            .columns
-            .iter()
-            .map(|c| train_rows.iter().map(|&r| c[r]).collect())
-            .collect(),
-    };
-    train::fit_standardisation(&mut terms, &train_only);
-    x.standardise(&terms);
-    let (lambda, cv_log_loss) = train::choose_lambda(&x, &y, &train_rows, &folds)?;
-    let alpha = lambda * train_rows.len() as f64;
-    let fit = train::fit_logistic(&x, &y, &train_rows, alpha)?;
-    for (term, w) in terms.iter_mut().zip(&fit.coefficients) {
-        term.coefficient = *w;
-    }
-    let (auc, brier) = train::evaluate(&fit, &x, &y, &holdout_rows);
-    let auc =
-        auc.ok_or_else(|| ModelError::Training("the holdout has only one outcome class".into()))?;
-    let prevalence =
-        train_rows.iter().filter(|&&r| y[r]).count() as f64 / train_rows.len().max(1) as f64;
-    let input_checksums = extract
-        .report
-        .files
-        .iter()
-        .map(|f| {
-            manifest::describe_file(f).map(|d| {
-                let name = f
-                    .strip_prefix(&plan.input)
-                    .unwrap_or(f)
-                    .display()
-                    .to_string();
-                (name, d.blake3)
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(ModelFile {
-        schema_version: SCHEMA_VERSION,
-        model_id: ModelFile::make_id(&plan.name, fit.intercept, &terms),
-        name: plan.name.clone(),
-        model_type: "logistic".into(),
-        outcome: outcomes::EMERGENCY_ADMISSION_12M.into(),
-        intercept: fit.intercept,
-        terms,
-        training: TrainingSummary {
-            index_date: plan.index_date,
-            n_train: train_rows.len() as u64,
-            n_holdout: holdout_rows.len() as u64,
-            outcome_prevalence: prevalence,
-            lambda,
-            alpha,
-            cv_log_loss,
-            input_checksums,
-            synthetic_data: plan.synthetic,
-        },
-        holdout: HoldoutMetrics {
-            auc,
-            brier,
-            n: holdout_rows.len() as u64,
-            outcomes: holdout_rows.iter().filter(|&&r| y[r]).count() as u64,
-        },
-        software_version: crate::VERSION.to_string(),
     })
 }
 

@@ -1,0 +1,333 @@
+//! Secondary-use studies on one extract: training a model and evaluating it.
+//!
+//! Both use the same labelled cohort: people alive and registered on the
+//! index date, features up to and including it, the outcome in days 1–365
+//! after it, and nobody with a National Data Opt-out or a Type 1 objection
+//! (training and evaluation are secondary uses; see docs/information-governance.md).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::{feature_set, validate};
+use crate::cohort::secondary_use;
+use crate::error::{Error, ModelError, Result};
+use crate::features::{FeatureTable, derive_features, outcomes};
+use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
+use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
+use crate::model::fairness::GroupLabels;
+use crate::model::file::{HoldoutMetrics, TrainingSummary};
+use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
+use crate::outputs::manifest;
+
+/// Attributes whose groups are checked for fairness, with the feature holding each.
+pub const FAIRNESS_ATTRIBUTES: &[(&str, &str)] = &[
+    ("sex", "sex"),
+    ("age_band", "age_band"),
+    ("ethnicity_group", "ethnicity_group"),
+    ("imd_quintile", "imd_quintile"),
+];
+
+/// Name of the optional ground-truth file written by `strata generate`.
+pub const TRUTH_FILE: &str = "truth.parquet";
+
+/// The labelled cohort: features plus the outcome, opt-outs removed.
+struct Labelled {
+    frame: DataFrame,
+    outcome: Vec<bool>,
+    /// True risk per row, when the extract ships ground truth for this index date.
+    oracle: Option<Vec<f64>>,
+}
+
+/// Builds the labelled cohort at `index`. When the extract holds a
+/// `truth.parquet` and `index` is its last event date (so the outcome year is
+/// not in the extract), outcomes and true risks come from the truth file.
+fn labelled_cohort(
+    extract: &Extract,
+    index: NaiveDate,
+    features: &FeatureTable,
+    input: &Path,
+) -> Result<Labelled> {
+    let people = secondary_use(&features.frame, &extract.patients)?;
+    let truth = input.join(TRUTH_FILE);
+    let use_truth = truth.is_file() && extract.last_event_date()? == Some(index);
+    let frame = if use_truth {
+        let truth = LazyFrame::scan_parquet(
+            PlRefPath::new(truth.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )?
+        .select([
+            col("person_id"),
+            col("true_risk_12m"),
+            col(outcomes::EMERGENCY_ADMISSION_12M),
+        ]);
+        people
+            .lazy()
+            .join(
+                truth,
+                [col("person_id")],
+                [col("person_id")],
+                left_join_in_order(),
+            )
+            .collect()?
+    } else {
+        let outcome = outcomes::emergency_admission_12m(extract, index)?;
+        people
+            .lazy()
+            .join(
+                outcome.lazy(),
+                [col(crate::ingest::PID)],
+                [col(crate::ingest::PID)],
+                left_join_in_order(),
+            )
+            .collect()?
+    };
+    let outcome = frame
+        .column(outcomes::EMERGENCY_ADMISSION_12M)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let oracle = if use_truth {
+        Some(
+            frame
+                .column("true_risk_12m")?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Labelled {
+        frame,
+        outcome,
+        oracle,
+    })
+}
+
+/// Group labels of each fairness attribute for the rows of `frame`.
+fn fairness_groups(frame: &DataFrame) -> Result<Vec<GroupLabels>> {
+    FAIRNESS_ATTRIBUTES
+        .iter()
+        .map(|(attribute, feature)| {
+            let text = frame.column(feature)?.cast(&DataType::String)?;
+            let labels = text.str()?.iter().map(|v| v.map(String::from)).collect();
+            Ok(GroupLabels {
+                attribute: (*attribute).to_string(),
+                labels,
+            })
+        })
+        .collect()
+}
+
+/// Rows of `frame` at positions `rows`.
+fn take_rows(frame: &DataFrame, rows: &[usize]) -> Result<DataFrame> {
+    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    Ok(frame.take(&idx)?)
+}
+/// What `strata train` needs.
+#[derive(Debug, Clone)]
+pub struct TrainPlan {
+    pub input: PathBuf,
+    pub index_date: NaiveDate,
+    pub out: PathBuf,
+    pub name: String,
+    pub today: NaiveDate,
+    pub max_reject_fraction: f64,
+    /// The extract is synthetic (recorded in the model file and card).
+    pub synthetic: bool,
+    /// Extra feature declarations (TOML).
+    pub features: Option<PathBuf>,
+}
+
+/// Trains the emergency-admission model at `index_date`: features up to and
+/// including it, outcome in the 365 days after it, people alive and registered
+/// on it, national opt-outs excluded (training is secondary use).
+pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
+    let options = ValidateOptions {
+        today: plan.today,
+        max_reject_fraction: plan.max_reject_fraction,
+    };
+    let extract = validate(&plan.input, &options)?;
+    let features = derive_features(
+        &extract,
+        plan.index_date,
+        &feature_set(plan.features.as_deref())?,
+    )?;
+    let Labelled {
+        frame, outcome: y, ..
+    } = labelled_cohort(&extract, plan.index_date, &features, &plan.input)?;
+    let ids = frame.column("person_id")?.str()?.clone();
+    let (mut train_rows, mut holdout_rows, mut folds) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, id) in ids.iter().enumerate() {
+        let (holdout, fold) = train::split_of(id.unwrap_or_default());
+        if holdout {
+            holdout_rows.push(row);
+        } else {
+            train_rows.push(row);
+            folds.push(fold);
+        }
+    }
+    let mut terms = train::default_terms();
+    let mut x = DesignMatrix::build(&frame, &terms)?;
+    let train_only = DesignMatrix {
+        rows: train_rows.len(),
+        columns: x
+            .columns
+            .iter()
+            .map(|c| train_rows.iter().map(|&r| c[r]).collect())
+            .collect(),
+    };
+    train::fit_standardisation(&mut terms, &train_only);
+    x.standardise(&terms);
+    let (lambda, cv_log_loss) = train::choose_lambda(&x, &y, &train_rows, &folds)?;
+    let alpha = lambda * train_rows.len() as f64;
+    let fit = train::fit_logistic(&x, &y, &train_rows, alpha)?;
+    for (term, w) in terms.iter_mut().zip(&fit.coefficients) {
+        term.coefficient = *w;
+    }
+    let (auc, brier) = train::evaluate(&fit, &x, &y, &holdout_rows);
+    let auc =
+        auc.ok_or_else(|| ModelError::Training("the holdout has only one outcome class".into()))?;
+    let prevalence =
+        train_rows.iter().filter(|&&r| y[r]).count() as f64 / train_rows.len().max(1) as f64;
+    let input_checksums = extract
+        .report
+        .files
+        .iter()
+        .map(|f| {
+            manifest::describe_file(f).map(|d| {
+                (
+                    f.strip_prefix(&plan.input)
+                        .unwrap_or(f)
+                        .display()
+                        .to_string(),
+                    d.blake3,
+                )
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut model = ModelFile {
+        schema_version: SCHEMA_VERSION,
+        model_id: ModelFile::make_id(&plan.name, fit.intercept, &terms),
+        name: plan.name.clone(),
+        model_type: "logistic".into(),
+        outcome: outcomes::EMERGENCY_ADMISSION_12M.into(),
+        intercept: fit.intercept,
+        terms,
+        training: TrainingSummary {
+            index_date: plan.index_date,
+            n_train: train_rows.len() as u64,
+            n_holdout: holdout_rows.len() as u64,
+            outcome_prevalence: prevalence,
+            lambda,
+            alpha,
+            cv_log_loss,
+            input_checksums,
+            synthetic_data: plan.synthetic,
+        },
+        holdout: HoldoutMetrics {
+            auc,
+            brier,
+            n: holdout_rows.len() as u64,
+            outcomes: holdout_rows.iter().filter(|&&r| y[r]).count() as u64,
+        },
+        evaluation: None,
+        software_version: crate::VERSION.to_string(),
+    };
+    model.evaluation = Some(holdout_evaluation(
+        &model,
+        &x,
+        &y,
+        &frame,
+        &holdout_rows,
+        plan,
+    )?);
+    Ok(model)
+}
+
+/// The full evaluation of a freshly fitted model on its holdout rows.
+fn holdout_evaluation(
+    model: &ModelFile,
+    x: &DesignMatrix,
+    y: &[bool],
+    frame: &DataFrame,
+    rows: &[usize],
+    plan: &TrainPlan,
+) -> Result<Evaluation> {
+    let holdout = DesignMatrix {
+        rows: rows.len(),
+        columns: x
+            .columns
+            .iter()
+            .map(|c| rows.iter().map(|&r| c[r]).collect())
+            .collect(),
+    };
+    let risk = score(model, &holdout);
+    let outcome: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
+    let groups = fairness_groups(&take_rows(frame, rows)?)?;
+    let evaluation = evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default())
+        .map_err(|e| Error::from(ModelError::Training(format!("holdout evaluation: {e}"))))?;
+    Ok(evaluation.with_context(EvaluationContext {
+        model_id: Some(model.model_id.clone()),
+        outcome: Some(model.outcome.clone()),
+        index_date: Some(plan.index_date),
+        data: Some(format!(
+            "holdout of {} (one person in {} by a hash of person_id)",
+            plan.input.display(),
+            train::HOLDOUT_ONE_IN
+        )),
+        synthetic_data: Some(plan.synthetic),
+    }))
+}
+
+/// What `strata evaluate` needs.
+#[derive(Debug, Clone)]
+pub struct EvaluatePlan {
+    pub input: PathBuf,
+    pub model: PathBuf,
+    pub index_date: NaiveDate,
+    pub today: NaiveDate,
+    pub features: Option<PathBuf>,
+    pub options: EvaluateOptions,
+}
+
+/// Scores `plan.model` on the labelled cohort at the index date and
+/// evaluates discrimination, calibration and fairness (plus the oracle AUC
+/// when the extract ships ground truth).
+pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
+    let set = feature_set(plan.features.as_deref())?;
+    let model = ModelFile::load(&plan.model)?;
+    model.require_features(&set, &plan.model)?;
+    let extract = validate(
+        &plan.input,
+        &ValidateOptions {
+            today: plan.today,
+            ..Default::default()
+        },
+    )?;
+    let features = derive_features(&extract, plan.index_date, &set)?;
+    let labelled = labelled_cohort(&extract, plan.index_date, &features, &plan.input)?;
+    let mut x = DesignMatrix::build(&labelled.frame, &model.terms)?;
+    x.standardise(&model.terms);
+    let risk = score(&model, &x);
+    let groups = fairness_groups(&labelled.frame)?;
+    let evaluation = evaluate(
+        &risk,
+        &labelled.outcome,
+        &groups,
+        labelled.oracle.as_deref(),
+        &plan.options,
+    )
+    .map_err(|e| ModelError::Training(format!("evaluation: {e}")))?;
+    Ok(evaluation.with_context(EvaluationContext {
+        model_id: Some(model.model_id.clone()),
+        outcome: Some(model.outcome.clone()),
+        index_date: Some(plan.index_date),
+        data: Some(plan.input.display().to_string()),
+        synthetic_data: Some(plan.input.join(TRUTH_FILE).is_file()),
+    }))
+}

@@ -1,0 +1,409 @@
+//! Information-governance properties, through the library and the real binary:
+//! opt-outs never reach planning outputs, practice lists hold only their own
+//! patients, summaries never publish a small count or an identifier, logs never
+//! carry identifiers, and NHS-number ids are pseudonymised or refused.
+
+use polars::prelude::*;
+use proptest::prelude::*;
+use strata::cohort::secondary_use;
+use strata::ingest::PID;
+use strata::outputs::disclosure::DisclosureProfile;
+use strata::outputs::lists::clinical_lists;
+use strata::outputs::summaries::{DIMENSIONS, summarise};
+
+use crate::support::{
+    ENCOUNTERS_HEADER, PATIENTS_HEADER, csv_extract, root, stderr, stdout, strata,
+};
+
+const TIERS: [&str; 4] = ["very_high", "high", "rising", "low"];
+const SEGMENTS: [&str; 3] = ["healthy", "long_term_conditions", "frailty_and_dementia"];
+const LTCS: [&str; 14] = [
+    "hypertension",
+    "diabetes",
+    "asthma",
+    "copd",
+    "heart_failure",
+    "atrial_fibrillation",
+    "coronary_heart_disease",
+    "stroke_tia",
+    "ckd_3_5",
+    "dementia",
+    "cancer",
+    "depression",
+    "serious_mental_illness",
+    "learning_disability",
+];
+
+/// One generated person: (practice 0..4, tier, segment, age band 0..3, has LTCs, national opt-out, type-1 objection).
+type Person = (u8, usize, usize, u8, bool, bool, bool);
+
+fn people_strategy() -> impl Strategy<Value = Vec<Person>> {
+    prop::collection::vec(
+        (
+            0u8..4,
+            0usize..4,
+            0usize..3,
+            0u8..3,
+            any::<bool>(),
+            prop::bool::weighted(0.1),
+            prop::bool::weighted(0.05),
+        ),
+        1..400,
+    )
+}
+
+/// The scored-people frame and the patients frame (opt-out flags) of a generated population.
+fn frames(people: &[Person]) -> (DataFrame, DataFrame) {
+    let n = people.len();
+    let pid: Vec<u32> = (0..n as u32).collect();
+    let mut columns = vec![
+        Column::new(PID.into(), &pid),
+        Column::new(
+            "person_id".into(),
+            (0..n).map(|i| format!("P{i:06}")).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "practice_code".into(),
+            people
+                .iter()
+                .map(|p| format!("PR{}", p.0))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "pcn_code".into(),
+            people
+                .iter()
+                .map(|p| format!("PCN{}", p.0 / 2))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "lsoa".into(),
+            people
+                .iter()
+                .map(|p| format!("E0100000{}", p.0))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "imd_quintile".into(),
+            people
+                .iter()
+                .map(|p| i32::from(p.3) + 1)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ethnicity_group".into(),
+            people
+                .iter()
+                .map(|p| if p.4 { "White" } else { "Asian" })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "age_band".into(),
+            people
+                .iter()
+                .map(|p| ["18-29", "45-64", "85+"][p.3 as usize])
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "sex".into(),
+            people
+                .iter()
+                .map(|p| if p.0 % 2 == 0 { "F" } else { "M" })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "tier".into(),
+            people.iter().map(|p| TIERS[p.1]).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "segment".into(),
+            people.iter().map(|p| SEGMENTS[p.2]).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "efi_category".into(),
+            people
+                .iter()
+                .map(|p| if p.2 == 2 { "severe frailty" } else { "fit" })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "risk".into(),
+            people
+                .iter()
+                .map(|p| 0.9 / (p.1 as f64 + 1.0))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "cost_12m".into(),
+            people
+                .iter()
+                .map(|p| Some(100.0 * f64::from(p.3)))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "age".into(),
+            people
+                .iter()
+                .map(|p| 20 + 30 * i32::from(p.3))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("reason_1".into(), vec![Some("aged 80"); n]),
+        Column::new("reason_2".into(), vec![None::<&str>; n]),
+        Column::new("reason_3".into(), vec![None::<&str>; n]),
+        Column::new(
+            "days_since_emergency_admission".into(),
+            vec![Some(10i32); n],
+        ),
+        Column::new("new_to_flagged".into(), vec![true; n]),
+    ];
+    for ltc in LTCS {
+        columns.push(Column::new(
+            format!("ltc_{ltc}").into(),
+            people.iter().map(|p| p.4).collect::<Vec<_>>(),
+        ));
+    }
+    let patients = DataFrame::new(
+        n,
+        vec![
+            Column::new(PID.into(), &pid),
+            Column::new("nhs_number".into(), vec![None::<&str>; n]),
+            Column::new(
+                "opt_out_national".into(),
+                people.iter().map(|p| p.5).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "opt_out_type1".into(),
+                people.iter().map(|p| p.6).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .expect("patients");
+    (DataFrame::new(n, columns).expect("people"), patients)
+}
+
+fn count_columns(frame: &DataFrame) -> Vec<Column> {
+    frame
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_integer() && c.name().as_str() != "imd_quintile")
+        .cloned()
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
+    ))]
+
+    #[test]
+    fn opted_out_people_never_change_a_summary_and_no_small_count_is_published(people in people_strategy()) {
+        let (frame, patients) = frames(&people);
+        let planning = secondary_use(&frame, &patients).expect("secondary use");
+        let kept: Vec<Person> = people.iter().copied().filter(|p| !p.5 && !p.6).collect();
+        for dimension in DIMENSIONS {
+            let with = summarise(&planning, dimension, &DisclosureProfile::default()).expect("summary").frame;
+            // The same population without the opted-out people at all gives the same table.
+            if !kept.is_empty() {
+                let (only_kept, kept_patients) = frames(&kept);
+                let without = summarise(&secondary_use(&only_kept, &kept_patients).expect("use"), dimension, &DisclosureProfile::default())
+                    .expect("summary")
+                    .frame;
+                prop_assert!(with.equals_missing(&without), "{dimension}: opted-out people changed the summary");
+            }
+            for column in count_columns(&with) {
+                for value in column.cast(&DataType::Int64).expect("cast").i64().expect("i64").iter().flatten() {
+                    prop_assert!(!(1..=7).contains(&value), "{dimension}.{}: small count {value}", column.name());
+                    prop_assert!(value % 5 == 0, "{dimension}.{}: {value} not a multiple of 5", column.name());
+                }
+            }
+            for name in ["person_id", "nhs_number", "date_of_birth", "risk"] {
+                prop_assert!(with.column(name).is_err(), "{dimension} summary has person-level column {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_practice_list_holds_only_that_practices_flagged_patients(people in people_strategy()) {
+        let (frame, patients) = frames(&people);
+        let first = DataFrame::new(0, vec![
+            Column::new("person_id".into(), Vec::<String>::new()),
+            Column::new("first_flagged".into(), Vec::<i32>::new()).cast(&DataType::Date).expect("date"),
+        ]).expect("first");
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).expect("date");
+        let lists = clinical_lists(&frame, &patients, &first, as_of).expect("lists");
+        let ids = lists.column("person_id").expect("ids").str().expect("str").clone();
+        let practices = lists.column("practice_code").expect("practice").str().expect("str").clone();
+        let tiers = lists.column("tier").expect("tier").str().expect("str").clone();
+        for ((id, practice), tier) in ids.iter().zip(practices.iter()).zip(tiers.iter()) {
+            let i: usize = id.and_then(|s| s[1..].parse().ok()).expect("generated id");
+            let expected = format!("PR{}", people[i].0);
+            prop_assert_eq!(practice, Some(expected.as_str()));
+            prop_assert!(matches!(tier, Some("very_high" | "high")));
+        }
+        let flagged = people.iter().filter(|p| p.1 < 2).count();
+        prop_assert_eq!(lists.height(), flagged, "every flagged patient, opt-outs included (direct care)");
+    }
+}
+
+/// A run of the sample data at trace level: the logs hold no person id or NHS number.
+#[test]
+fn logs_never_contain_identifiers_even_at_trace_level() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let model = root().join("models/emergency_admission.json");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["-vvv", "run", "--input", "sample-data", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(root())
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("runs");
+    assert!(result.status.success(), "{}", stderr(&result));
+    let logs = format!("{}{}", stderr(&result), stdout(&result));
+    assert!(
+        logs.contains("stage finished"),
+        "trace logging was on: {logs}"
+    );
+    let patients = ParquetReader::new(
+        std::fs::File::open(root().join("sample-data/patients.parquet")).expect("open"),
+    )
+    .finish()
+    .expect("patients");
+    for column in ["person_id", "nhs_number"] {
+        let values = patients
+            .column(column)
+            .expect("column")
+            .str()
+            .expect("str")
+            .clone();
+        for value in values.iter().flatten() {
+            assert!(
+                !logs.contains(value),
+                "a value of `{column}` appeared in the logs"
+            );
+        }
+    }
+}
+
+fn nhs_id_extract() -> tempfile::TempDir {
+    // Person ids that are valid NHS numbers (Modulus 11): 943 476 5919, 401 023 2137, 999 000 0018.
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        9434765919,,1940-02-01,F,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        4010232137,,1950-03-01,M,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        9990000018,,1990-03-01,M,A,E01000001,A81002,PCN1,2000-01-01,,false,false"
+    );
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        9434765919,e1,inpatient,2025-12-01,2025-12-03,true,
+        9434765919,e2,emergency_department,2026-01-01,,false,
+        4010232137,e3,gp,2026-02-01,,false,"
+    );
+    csv_extract(&[("patients", &patients), ("encounters", &encounters)])
+}
+
+#[test]
+fn nhs_number_person_ids_are_refused_without_a_key() {
+    let extract = nhs_id_extract();
+    let out = extract.path().join("out");
+    let model = root().join("models/emergency_admission.json");
+    let result = strata(
+        extract.path(),
+        &[
+            "run",
+            "--input",
+            ".",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--model",
+            model.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(result.status.code(), Some(13), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("column `person_id`: holds NHS numbers"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!out.join("latest").exists(), "nothing published");
+}
+
+#[test]
+fn nhs_number_person_ids_are_pseudonymised_with_a_key() {
+    let extract = nhs_id_extract();
+    let out = extract.path().join("out");
+    let key = extract.path().join("key");
+    std::fs::write(&key, "a secret key of at least thirty-two bytes, for tests").expect("key");
+    let model = root().join("models/emergency_admission.json");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["run", "--input", ".", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(extract.path())
+        .env("STRATA_PSEUDONYM_KEY_FILE", &key)
+        .output()
+        .expect("runs");
+    assert!(result.status.success(), "{}", stderr(&result));
+    let risk = crate::pipeline::read_parts(&out.join("latest/patient_risk"));
+    let ids: Vec<String> = risk
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        assert_eq!(id.len(), 32, "a 128-bit hex pseudonym");
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(!["9434765919", "4010232137", "9990000018"].contains(&id.as_str()));
+    }
+    // No output file holds an NHS number: Parquet read column by column (it is compressed), the rest as text.
+    for file in walk(&out) {
+        let texts: Vec<String> = if file.extension().is_some_and(|e| e == "parquet") {
+            let frame = ParquetReader::new(std::fs::File::open(&file).expect("open"))
+                .finish()
+                .expect("parquet");
+            frame
+                .columns()
+                .iter()
+                .filter_map(|c| c.cast(&DataType::String).ok())
+                .flat_map(|c| {
+                    c.str()
+                        .expect("str")
+                        .iter()
+                        .flatten()
+                        .map(String::from)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        } else {
+            vec![String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned()]
+        };
+        for nhs in ["9434765919", "4010232137", "9990000018"] {
+            assert!(
+                !texts.iter().any(|t| t.contains(nhs)),
+                "{nhs} written to {}",
+                file.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path))
+        } else {
+            files.push(path)
+        }
+    }
+    files
+}
