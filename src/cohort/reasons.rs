@@ -60,6 +60,12 @@ pub fn top_reasons(
 /// Words for one feature value of one person; `None` when there is nothing to say.
 pub fn describe(feature: &str, column: &Column, row: usize) -> Option<String> {
     let value = column.get(row).ok()?;
+    if let AnyValue::Boolean(flag) = value {
+        // A flag is a reason only when it is set.
+        if !flag {
+            return None;
+        }
+    }
     let number = value.extract::<f64>();
     let text = value.get_str().map(str::to_string);
     let n = number.unwrap_or(0.0);
@@ -98,6 +104,29 @@ pub fn describe(feature: &str, column: &Column, row: usize) -> Option<String> {
             n as i64
         ),
         "bed_days_12m" => format!("{} bed days in hospital in the last 12 months", n as i64),
+        "emergency_admissions_12_24m" => {
+            format!(
+                "{} emergency {} 1 to 2 years ago",
+                n as i64,
+                plural("admission", "admissions")
+            )
+        }
+        "outpatient_attendances_12m" => {
+            format!(
+                "{} outpatient {} in the last 12 months",
+                n as i64,
+                plural("appointment", "appointments")
+            )
+        }
+        "ltc_count" => format!(
+            "{} long-term {}",
+            n as i64,
+            plural("condition", "conditions")
+        ),
+        "efi" => format!("{} (eFI {n:.2})", crate::codelists::efi_category(n).label()),
+        "hfrs" => format!("hospital frailty risk score {n:.1}"),
+        "care_home_resident" => "lives in a care home".into(),
+        "social_care_active" => "receives adult social care".into(),
         other => match (number, text) {
             (Some(v), _) => format!("{} = {}", other.replace('_', " "), trim_number(v)),
             (None, Some(t)) => format!("{} = {t}", other.replace('_', " ")),

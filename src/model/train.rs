@@ -24,8 +24,12 @@ const MAX_ITERATIONS: u64 = 300;
 
 /// The default terms of the emergency-admission model.
 ///
-/// Age is piecewise linear (children under 5 and people over 65 and 80 have
-/// steeper risk); counts enter as ln(1 + n); IMD has a missing indicator.
+/// The features of PARR++ / the Combined Predictive Model that the catalogue
+/// has: age (piecewise linear: children under 5 and people over 65 and 80 have
+/// steeper risk), sex, deprivation (with a missing indicator), prior use in the
+/// last 12 and 12–24 months, bed days, polypharmacy, comorbidity (Charlson,
+/// number of long-term conditions), frailty (eFI, HFRS) and social care.
+/// Counts enter as ln(1 + n), where the first event matters more than the tenth.
 pub fn default_terms() -> Vec<Term> {
     vec![
         Term::new("age", "age", Transform::Linear),
@@ -41,12 +45,36 @@ pub fn default_terms() -> Vec<Term> {
             Transform::Log1p,
         ),
         Term::new(
+            "log_emergency_admissions_12_24m",
+            "emergency_admissions_12_24m",
+            Transform::Log1p,
+        ),
+        Term::new(
             "log_ae_attendances_12m",
             "ae_attendances_12m",
             Transform::Log1p,
         ),
+        Term::new(
+            "log_outpatient_attendances_12m",
+            "outpatient_attendances_12m",
+            Transform::Log1p,
+        ),
+        Term::new("log_bed_days_12m", "bed_days_12m", Transform::Log1p),
         Term::new("log_medicines_12m", "medicines_12m", Transform::Log1p),
         Term::new("charlson_index", "charlson_index", Transform::Linear),
+        Term::new("ltc_count", "ltc_count", Transform::Linear),
+        Term::new("efi", "efi", Transform::Linear),
+        Term::new("hfrs", "hfrs", Transform::Log1p),
+        Term::new(
+            "care_home_resident",
+            "care_home_resident",
+            Transform::Linear,
+        ),
+        Term::new(
+            "social_care_active",
+            "social_care_active",
+            Transform::Linear,
+        ),
     ]
 }
 
