@@ -56,6 +56,14 @@ pub enum Command {
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
     Features(FeaturesArgs),
+    /// Print settings: `--print-default` writes a fully commented strata.toml with every key.
+    ///
+    /// Example: strata config --print-default > strata.toml
+    Config(ConfigArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: strata completions bash > /etc/bash_completion.d/strata
+    Completions(CompletionsArgs),
     /// Generate a synthetic extract with known ground truth.
     ///
     /// Example: strata generate --patients 5000 --seed 42 --out sample-data
@@ -182,4 +190,18 @@ pub struct GenerateArgs {
     /// ICB whose LSOAs people live in (NHS code; QVV = Dorset).
     #[arg(long, default_value = "QVV")]
     pub icb: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the default strata.toml, every key commented.
+    #[arg(long)]
+    pub print_default: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -166,6 +166,22 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             )?;
             println!("wrote {rows} people to {}", a.out.display());
         }
+        Command::Config(a) => {
+            if !a.print_default {
+                anyhow::bail!(Error::from(strata::error::ConfigError::Invalid(
+                    "nothing to do: use `strata config --print-default`".into()
+                )));
+            }
+            print!("{}", strata::config::DEFAULT_TOML);
+        }
+        Command::Completions(a) => {
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            // Into a buffer first: clap_complete panics on a closed pipe (e.g. `| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut command, "strata", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)
+                .context("writing the completion script")?;
+        }
         Command::Generate(a) => {
             let options = strata::synth::GenerateOptions {
                 patients: a.patients,

@@ -87,11 +87,61 @@ impl FileConfig {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::File {
+        FileConfig::parse(&text).map_err(|reason| ConfigError::File {
             path: path.to_path_buf(),
-            reason: one_line(&e.to_string()),
+            reason,
         })
     }
+
+    /// Parses settings text; errors are one line, with the nearest valid key suggested for a typo.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        toml::from_str(text).map_err(|e| explain(&e, text))
+    }
+}
+
+/// A commented `strata.toml` holding every key with its default.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// One line: the TOML error, its line, and a suggestion for an unknown key.
+fn explain(error: &toml::de::Error, source: &str) -> String {
+    let message = error.message();
+    let mut text = one_line(message);
+    if let Some(span) = error.span() {
+        let line = source[..span.start.min(source.len())].matches('\n').count() + 1;
+        text = format!("line {line}: {text}");
+    }
+    if let Some(suggestion) = suggest(message) {
+        text.push_str(&format!(" (did you mean `{suggestion}`?)"));
+    }
+    text
+}
+
+/// For "unknown field `x`, expected one of `a`, `b`", the valid key closest to `x`.
+fn suggest(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(unknown, c), c))
+        .filter(|(d, c)| *d <= c.len().max(unknown.len()) / 2)
+        .min()
+        .map(|(_, c)| c.to_string())
+}
+
+/// Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn one_line(text: &str) -> String {
@@ -200,6 +250,46 @@ mod tests {
         assert_eq!(plan.input, PathBuf::from("y"));
         assert_eq!(plan.out, PathBuf::from("elsewhere"));
         assert_eq!(plan.model, PathBuf::from("models/emergency_admission.json"));
+    }
+
+    #[test]
+    fn the_printed_default_is_valid_and_equals_the_built_in_defaults() {
+        let parsed = FileConfig::parse(DEFAULT_TOML).expect("the template parses");
+        assert_eq!(parsed, FileConfig::default());
+    }
+
+    #[test]
+    fn the_printed_default_names_every_key() {
+        // Every key of the serialised defaults appears in the template (so a new setting cannot be left out).
+        let value = toml::Value::try_from(FileConfig::default()).expect("serialise");
+        let mut keys = Vec::new();
+        collect_keys(&value, &mut keys);
+        for key in keys {
+            assert!(
+                DEFAULT_TOML.contains(&format!("{key} =")),
+                "strata.toml template lacks `{key}`"
+            );
+        }
+    }
+
+    fn collect_keys(value: &toml::Value, out: &mut Vec<String>) {
+        if let toml::Value::Table(table) = value {
+            for (k, v) in table {
+                if v.is_table() {
+                    collect_keys(v, out);
+                } else {
+                    out.push(k.clone());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_the_nearest_valid_key() {
+        let e = FileConfig::parse("[tiers]\nvery_hihg = 0.01\n").expect_err("typo");
+        assert!(e.contains("unknown field `very_hihg`"), "{e}");
+        assert!(e.ends_with("(did you mean `very_high`?)"), "{e}");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

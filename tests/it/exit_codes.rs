@@ -98,3 +98,22 @@ fn publication_errors_exit_14() {
     let result = run_in_sample(&["run", "--out", out.to_str().expect("utf-8")]);
     assert_eq!(result.status.code(), Some(14), "{}", stderr(&result));
 }
+
+#[test]
+fn version_default_config_and_completions() {
+    let version = run_in_sample(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        crate::support::stdout(&version).trim(),
+        format!("strata {}", env!("CARGO_PKG_VERSION"))
+    );
+    let config = run_in_sample(&["config", "--print-default"]);
+    assert!(config.status.success());
+    let text = crate::support::stdout(&config);
+    let parsed = strata::config::FileConfig::parse(&text)
+        .expect("the printed default is a valid strata.toml");
+    assert_eq!(parsed, strata::config::FileConfig::default());
+    let completions = run_in_sample(&["completions", "bash"]);
+    assert!(completions.status.success());
+    assert!(crate::support::stdout(&completions).contains("strata"));
+}
