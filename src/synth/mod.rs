@@ -16,10 +16,13 @@
 //!
 //! Never logs a person identifier.
 
+mod activity;
+mod care;
 mod catalogue;
 mod dirty;
 mod events;
 mod frames;
+mod hazard;
 mod ids;
 mod output;
 mod population;
@@ -305,6 +308,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerationReport, SynthError> 
         source,
     })?;
 
+    remove_other_format(dir, opts.format)?;
     let names = frames::TABLE_NAMES;
     let mut writers = output::Writers::create(dir, &names, opts.format, &["truth"])?;
     let n_chunks = opts.patients.div_ceil(CHUNK);
@@ -321,7 +325,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerationReport, SynthError> 
             let (frames, s, inj) = match r {
                 Ok(x) => x,
                 Err(e) => {
-                    let _ = writers.finish();
+                    // Close the files; the chunk's error is the one to report.
+                    let _closing = writers.finish();
                     return Err(e);
                 }
             };
@@ -348,6 +353,26 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerationReport, SynthError> 
     })?;
     std::fs::write(&path, json + "\n").map_err(|source| SynthError::Io { path, source })?;
     Ok(report)
+}
+
+/// Removes `NAME.csv` when writing `NAME.parquet` (and the reverse) for
+/// this generator's tables, so a regenerated folder never holds a table in
+/// two forms, which ingest refuses as ambiguous.
+fn remove_other_format(dir: &std::path::Path, format: Format) -> Result<(), SynthError> {
+    let other = match format {
+        Format::Parquet => Format::Csv,
+        Format::Csv => Format::Parquet,
+    };
+    for name in frames::TABLE_NAMES.iter().chain(&["lsoa_imd"]) {
+        if *name == "truth" {
+            continue;
+        }
+        let path = dir.join(format!("{name}.{}", output::extension(other)));
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(|source| SynthError::Io { path, source })?;
+        }
+    }
+    Ok(())
 }
 
 fn lsoa_frame(area: &reference::Area) -> PolarsResult<DataFrame> {

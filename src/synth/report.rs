@@ -245,6 +245,8 @@ pub struct Realism {
     /// eFI categories among people aged 65+: fit, mild, moderate, severe.
     pub efi_categories_65_plus: Vec<Compare>,
     pub event_rows_per_person_3y: Compare,
+    /// Share of people with any adult social-care package in the window.
+    pub social_care_share: Compare,
 }
 
 /// Truth section of the report.
@@ -336,6 +338,11 @@ pub fn realism(s: &ChunkStats, years: f64) -> Realism {
         emergency_admissions_per_1000_by_age,
         efi_categories_65_plus,
         event_rows_per_person_3y,
+        social_care_share: cmp(
+            "social_care_share",
+            s.social_care_people as f64 / s.people.max(1) as f64,
+            0.015,
+        ),
     }
 }
 
