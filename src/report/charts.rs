@@ -300,6 +300,9 @@ pub fn columns(
     })
 }
 
+/// A straight line from one point to another.
+pub type Line = ((f64, f64), (f64, f64));
+
 /// A curve on the unit square (ROC or precision–recall).
 pub struct Curve {
     pub name: String,
@@ -313,7 +316,7 @@ pub fn unit_curves(
     chart_id: &'static str,
     aria: &str,
     curves: &[Curve],
-    reference: Option<(((f64, f64), (f64, f64)), String)>,
+    reference: Option<(Line, String)>,
     x_desc: &str,
     y_desc: &str,
     legend: SeriesLabelPosition,

@@ -97,8 +97,11 @@ fn points(value: &serde_json::Value, key: &str) -> Option<Vec<(f64, f64)>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// (x, y) points of a curve.
+type Points = Vec<(f64, f64)>;
+
 /// ROC and PR points at the decile boundaries, highest risk first.
-fn curves_from_deciles(m: &Metrics) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn curves_from_deciles(m: &Metrics) -> (Points, Points) {
     let events = m.events as f64;
     let non_events = (m.n - m.events) as f64;
     if events == 0.0 {

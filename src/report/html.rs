@@ -301,9 +301,9 @@ impl Page {
         out.push_str("</ul></nav>\n<main>\n");
         out.push_str(&self.lead);
         for s in &self.sections {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<section id=\"{}\"><h2>{}</h2>{}</section>\n",
+                "<section id=\"{}\"><h2>{}</h2>{}</section>",
                 escape(&s.id),
                 escape(&s.title),
                 s.body

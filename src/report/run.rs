@@ -1035,20 +1035,16 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
         let expected = s.figures("expected_admissions", false)?;
         let lower = s.figures("expected_admissions_lower", false)?;
         let upper = s.figures("expected_admissions_upper", false)?;
-        let high: Vec<Figure> = if s.has("tier_very_high") && s.has("tier_high") {
-            let vh = s.figures("tier_very_high", true)?;
-            let h = s.figures("tier_high", true)?;
-            vh.iter()
-                .zip(&h)
-                .map(|(a, b)| match (a, b) {
-                    (Figure::Count(x), Figure::Count(y)) => Figure::Count(x + y),
-                    (Figure::Redacted, _) | (_, Figure::Redacted) => Figure::Redacted,
-                    _ => Figure::Missing,
-                })
-                .collect()
-        } else {
-            vec![Figure::Missing; labels.len()]
+        // Two columns, not their sum: a sum with a withheld part is unknown.
+        let tier = |name: &str| -> Result<Vec<Figure>, ReportError> {
+            if s.has(name) {
+                s.figures(name, true)
+            } else {
+                Ok(vec![Figure::Missing; labels.len()])
+            }
         };
+        let very_high = tier("tier_very_high")?;
+        let high = tier("tier_high")?;
         let mut order: Vec<usize> = (0..labels.len())
             .filter(|&i| {
                 labels[i] != crate::outputs::summaries::TOTAL_LABEL && expected[i].value().is_some()
@@ -1071,7 +1067,8 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
                 "mean risk",
                 "expected admissions",
                 "95% interval",
-                "very high + high",
+                "very high risk",
+                "high risk",
             ],
         );
         let mut bars = Vec::new();
@@ -1089,6 +1086,7 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
                 },
                 show.value_td(expected[i]),
                 Td::num(interval),
+                show.td(very_high[i]),
                 show.td(high[i]),
             ]);
             bars.push(Bar {
