@@ -193,6 +193,8 @@ pub enum Error {
     #[error(transparent)]
     Disclosure(#[from] crate::outputs::disclosure::DisclosureError),
     #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
     Synth(#[from] crate::synth::SynthError),
     #[error("internal error: {0}")]
     Internal(String),
@@ -205,7 +207,7 @@ impl Error {
             Error::Ingest(_) => ExitClass::Input,
             Error::Spec(_) => ExitClass::Spec,
             Error::Model(_) => ExitClass::Model,
-            Error::Output(_) => ExitClass::Publication,
+            Error::Output(_) | Error::Report(_) => ExitClass::Publication,
             Error::Config(_) => ExitClass::Usage,
             Error::Governance(_) | Error::Disclosure(_) => ExitClass::Disclosure,
             Error::Synth(_) | Error::Internal(_) => ExitClass::Internal,

@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod model;
 pub mod outputs;
 pub mod pipeline;
+pub mod report;
 pub mod synth;
 
 pub use error::{Error, ExitClass};

@@ -52,6 +52,10 @@ pub enum Command {
     ///
     /// Example: strata evaluate --input sample-data --model models/emergency_admission.json --index-date 2025-03-31 --out evaluation.json
     Evaluate(EvaluateArgs),
+    /// Regenerate a run's self-contained HTML report (report.html) from its aggregate files.
+    ///
+    /// Example: strata report --run out/latest
+    Report(ReportArgs),
     /// Write the per-person feature table at an index date as Parquet.
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
@@ -138,6 +142,9 @@ pub struct EvaluateArgs {
     /// Write the evaluation as JSON here (the text report always goes to stdout).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write a self-contained HTML evaluation report here (ROC, precision-recall, calibration, subgroups).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Settings file, for the [evaluate] table (top_shares, limits).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -204,4 +211,11 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A published run folder.
+    #[arg(long, default_value = "out/latest")]
+    pub run: PathBuf,
 }

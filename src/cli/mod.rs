@@ -147,6 +147,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             let evaluation = pipeline::evaluate_model(&plan)?;
             print!("{}", evaluation.to_text());
+            if let Some(html) = &a.html {
+                strata::report::write_evaluation_report(&evaluation, html).map_err(Error::from)?;
+            }
             if let Some(out) = &a.out {
                 std::fs::write(out, evaluation.to_json()? + "\n")
                     .with_context(|| format!("writing {}", out.display()))?;
@@ -165,6 +168,10 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 &options,
             )?;
             println!("wrote {rows} people to {}", a.out.display());
+        }
+        Command::Report(a) => {
+            let path = strata::report::write_run_report(&a.run).map_err(Error::from)?;
+            println!("wrote {}", path.display());
         }
         Command::Config(a) => {
             if !a.print_default {

@@ -20,7 +20,7 @@ use crate::cohort::Tier;
 use crate::cohort::segments::SEGMENTS;
 use crate::error::Result;
 
-/// The grouping columns, one summary file each.
+/// The grouping columns, one summary file each; `segment` gives the tier × segment table.
 pub const DIMENSIONS: &[&str] = &[
     "pcn_code",
     "practice_code",
@@ -29,6 +29,7 @@ pub const DIMENSIONS: &[&str] = &[
     "ethnicity_group",
     "age_band",
     "sex",
+    "segment",
 ];
 
 /// Label of the all-groups row.

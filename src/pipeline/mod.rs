@@ -171,6 +171,7 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         settings: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
     };
     manifest.write(&staging.dir().join("manifest.json"))?;
+    crate::report::write_run_report(staging.dir())?;
     let run_dir = staging.publish()?;
     Ok(RunOutcome { run_dir, manifest })
 }

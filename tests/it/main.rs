@@ -5,5 +5,6 @@ mod features_spec;
 mod governance;
 mod malformed;
 mod pipeline;
+mod report;
 mod support;
 mod synth;
