@@ -352,8 +352,13 @@ impl Summary {
                 .is_ok()
     }
 
-    /// Every cell of column `name` (or its midpoint-6 twin) with its flag.
+    /// Every cell of column `name` (or its midpoint-6 twin) with its flag;
+    /// all [`Figure::Missing`] when the table has no such column (an older
+    /// run), but an error when a column has no `_redacted` flag.
     fn figures(&self, name: &str, integer: bool) -> Result<Vec<Figure>, ReportError> {
+        if !self.has(name) {
+            return Ok(vec![Figure::Missing; self.frame.height()]);
+        }
         let actual = if self.frame.column(name).is_ok() {
             name.to_string()
         } else {
@@ -1572,6 +1577,26 @@ mod tests {
             "{cross_tab}"
         );
         assert!(cross_tab.contains(">≤7<"), "{cross_tab}");
+    }
+
+    #[test]
+    fn a_summary_column_without_its_redaction_flag_is_refused() {
+        let dir = run_dir(&manifest([10, 45, 150, 795]));
+        let folder = dir.path().join("summaries");
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        let mut frame = df!(
+            "pcn_code" => ["P1", "ALL"],
+            "population" => [3i64, 3],
+        )
+        .expect("frame");
+        crate::outputs::parquet::write_parquet(&mut frame, &folder.join("by_pcn_code.parquet"))
+            .expect("write");
+        let err = render_run_report(dir.path()).expect_err("unprotected column");
+        let text = err.to_string();
+        assert!(
+            text.contains("by_pcn_code.parquet") && text.contains("population_redacted"),
+            "{text}"
+        );
     }
 
     /// Writes the report of a real run: until `strata report --run DIR`
