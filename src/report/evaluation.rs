@@ -558,11 +558,11 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
             format!(
                 "{}{}",
                 p(&format!(
-                    "On synthetic data the true risk of every person is known. Ranking people by it gives the best AUC any model could reach on these outcomes: {:.3}. This model reaches {}, {} of the achievable.",
+                    "On synthetic data the true risk of every person is known. Ranking people by it gives the best AUC any model could reach on these outcomes: {:.3}. This model reaches {}: {}.",
                     o.auc,
                     auc_text,
                     gap.map_or("–".into(), |g| format!(
-                        "{g:.3} below the ceiling, i.e. {}",
+                        "{g:.3} below that ceiling, capturing {} of the discrimination achievable above chance (AUC 0.5)",
                         format_percent(
                             ((m.auc.map_or(0.5, |a| a.auc) - 0.5) / (o.auc - 0.5)).clamp(0.0, 1.5)
                         )
