@@ -226,6 +226,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::identity_op)] // the working is shown, zero weights included
     fn mi_diabetes_with_complications_and_metastases_under_both_weightings() {
         // I21 (MI), E11.2 (diabetes with chronic complication), C78 (metastatic solid tumour).
         let set = set_of(&["I21", "E11.2", "C78"]);

@@ -5,8 +5,8 @@
 //! once** however often or in whatever position it is coded. List:
 //! `codelists/icd10/hfrs_gilbert2018.csv` (from pycomorb's HFRS.csv, kept beside it).
 //!
-//! Bands (Gilbert et al.): low risk < 5, intermediate risk 5–15, high risk
-//! > 15. The boundaries are inclusive in the middle band: exactly 5.0 and
+//! Bands (Gilbert et al.): low risk below 5, intermediate risk 5–15, high
+//! risk above 15. The boundaries are inclusive in the middle band: exactly 5.0 and
 //! exactly 15.0 are intermediate. Weights have one decimal, so scores are
 //! summed in integer tenths to make the boundaries exact (0.1 + 0.2 in
 //! floating point is not 0.3).

@@ -90,8 +90,8 @@ pub fn score_features(
     let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
     for (_, score, window) in &wanted {
         let key = (Family::of(*score), *window);
-        if !sets.contains_key(&key) {
-            sets.insert(key, person_sets(extract, index, key.0, key.1)?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
+            slot.insert(person_sets(extract, index, key.0, key.1)?);
         }
     }
     let polypharmacy = if wanted.iter().any(|w| Family::of(w.1) == Family::Efi) {

@@ -571,16 +571,16 @@ fn filter(
                     ));
                 }
             };
-            if let ColumnType::Code(codes) = ty {
-                if let Some(bad) = values.iter().find(|v| !codes.contains(&v.as_str())) {
-                    return Err(err(
-                        &r.name,
-                        format!(
-                            "`where.{column} = \"{bad}\"`: expected {}",
-                            ty.expectation()
-                        ),
-                    ));
-                }
+            if let ColumnType::Code(codes) = ty
+                && let Some(bad) = values.iter().find(|v| !codes.contains(&v.as_str()))
+            {
+                return Err(err(
+                    &r.name,
+                    format!(
+                        "`where.{column} = \"{bad}\"`: expected {}",
+                        ty.expectation()
+                    ),
+                ));
             }
             Ok(Filter::Text {
                 column: column.into(),

@@ -219,14 +219,14 @@ pub(crate) fn plan_table(
             breaks: birth.clone().gt(lit(options.today)),
         });
     }
-    if let Some((start, end)) = spec.period {
-        if let (Some(s), Some(e)) = (get(start), get(end)) {
-            rules.push(Rule {
-                column: end,
-                problem: format!("before {start}"),
-                breaks: e.lt(s),
-            });
-        }
+    if let Some((start, end)) = spec.period
+        && let (Some(s), Some(e)) = (get(start), get(end))
+    {
+        rules.push(Rule {
+            column: end,
+            problem: format!("before {start}"),
+            breaks: e.lt(s),
+        });
     }
     Ok(TablePlan { values, rules })
 }

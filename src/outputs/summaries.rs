@@ -123,13 +123,16 @@ pub fn summarise(
     })
 }
 
+/// What disclosure control did to each summary, by dimension.
+pub type DisclosureReports = Vec<(String, DisclosureReport)>;
+
 /// Writes every summary into `dir/summaries/by_<dimension>.parquet`.
 pub fn write_summaries(
     dir: &Path,
     people: &DataFrame,
     patients: &DataFrame,
     profile: &DisclosureProfile,
-) -> Result<(Vec<OutputFile>, Vec<(String, DisclosureReport)>)> {
+) -> Result<(Vec<OutputFile>, DisclosureReports)> {
     let planning = crate::cohort::secondary_use(people, patients)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {

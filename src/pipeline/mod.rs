@@ -117,9 +117,11 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
             &people,
             &model,
             &extract,
-            as_of,
-            &run_id,
-            previous.as_deref(),
+            &RunIdentity {
+                run_id: &run_id,
+                as_of,
+                previous: previous.as_deref(),
+            },
             &plan.disclosure,
         )
     })?;
@@ -249,17 +251,27 @@ fn guard_identifiers(people: &mut DataFrame, plan: &RunPlan, extract: &Extract) 
     pseudonym::pseudonymise(people, "person_id", key)
 }
 
-/// patient_risk/, clinical_lists/ and flag_history, written into `dir`.
+/// Which run is being written, and the run before it.
+struct RunIdentity<'a> {
+    run_id: &'a str,
+    as_of: NaiveDate,
+    previous: Option<&'a Path>,
+}
+
+/// patient_risk/, clinical_lists/, flag_history and summaries/, written into `dir`.
 fn write_person_outputs(
     dir: &Path,
     people: &DataFrame,
     model: &ModelFile,
     extract: &Extract,
-    as_of: NaiveDate,
-    run_id: &str,
-    previous: Option<&Path>,
+    run: &RunIdentity,
     profile: &DisclosureProfile,
 ) -> Result<Vec<OutputFile>> {
+    let RunIdentity {
+        run_id,
+        as_of,
+        previous,
+    } = *run;
     let mut files = Vec::new();
     let mut record = |folder: &str, written: Vec<(String, u64)>| {
         files.extend(written.into_iter().map(|(path, rows)| OutputFile {
