@@ -17,22 +17,6 @@ use crate::support::{
 
 const TIERS: [&str; 4] = ["very_high", "high", "rising", "low"];
 const SEGMENTS: [&str; 3] = ["healthy", "long_term_conditions", "frailty_and_dementia"];
-const LTCS: [&str; 14] = [
-    "hypertension",
-    "diabetes",
-    "asthma",
-    "copd",
-    "heart_failure",
-    "atrial_fibrillation",
-    "coronary_heart_disease",
-    "stroke_tia",
-    "ckd_3_5",
-    "dementia",
-    "cancer",
-    "depression",
-    "serious_mental_illness",
-    "learning_disability",
-];
 
 /// One generated person: (practice 0..4, tier, segment, age band 0..3, has LTCs, national opt-out, type-1 objection).
 type Person = (u8, usize, usize, u8, bool, bool, bool);
@@ -156,9 +140,9 @@ fn frames(people: &[Person]) -> (DataFrame, DataFrame) {
         ),
         Column::new("new_to_flagged".into(), vec![true; n]),
     ];
-    for ltc in LTCS {
+    for ltc in strata::codelists::Ltc::ALL {
         columns.push(Column::new(
-            format!("ltc_{ltc}").into(),
+            format!("ltc_{}", ltc.key()).into(),
             people.iter().map(|p| p.4).collect::<Vec<_>>(),
         ));
     }
