@@ -792,7 +792,12 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
                 .iter()
                 .map(|t| s.figures(&format!("tier_{t}"), true))
                 .collect::<Result<_, _>>()?;
-            let mut order: Vec<usize> = (0..labels.len()).collect();
+            // The all-groups row is left out: as published it sums only the
+            // cells shown (a withheld cell counts 0), so it would read, say,
+            // 0 very-high-risk people. The pyramid above gives the totals.
+            let mut order: Vec<usize> = (0..labels.len())
+                .filter(|&i| labels[i] != crate::outputs::summaries::TOTAL_LABEL)
+                .collect();
             order.sort_by_key(|&i| {
                 let pos = segment_keys.iter().position(|k| *k == labels[i]);
                 (
@@ -809,7 +814,7 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
                 "{}{}",
                 table.render(),
                 note(
-                    "From summaries/by_segment.parquet: the planning population (people with a national data opt-out or a Type 1 objection are not counted)."
+                    "From summaries/by_segment.parquet: the planning population (people with a national data opt-out or a Type 1 objection are not counted). Segments with nobody in them are not listed."
                 )
             )
         }
@@ -1175,7 +1180,7 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
             let label = match labels[i].as_str() {
                 "1" => "1 (most deprived)".to_string(),
                 "5" => "5 (least deprived)".to_string(),
-                crate::outputs::summaries::TOTAL_LABEL => "All".to_string(),
+                crate::outputs::summaries::TOTAL_LABEL => "Total of published rows".to_string(),
                 other => humanise(other),
             };
             let rate = match (expected[i].value(), population[i].value()) {
