@@ -96,7 +96,16 @@ pub struct Metrics {
     pub observed_expected: Option<f64>,
     pub deciles: Vec<DecileRow>,
     pub top: Vec<TopShare>,
+    /// ROC curve points (false-positive rate, sensitivity), thinned to at most [`CURVE_POINTS`].
+    #[serde(default)]
+    pub roc: Vec<(f64, f64)>,
+    /// Precision–recall curve points (recall, precision), thinned likewise.
+    #[serde(default)]
+    pub pr: Vec<(f64, f64)>,
 }
+
+/// Most points kept on each curve: enough to draw, small enough for a model file.
+pub const CURVE_POINTS: usize = 200;
 
 impl Metrics {
     /// Computes every metric of canonically ranked rows.
@@ -118,6 +127,8 @@ impl Metrics {
                 .map(|m| events as f64 / (m * n as f64)),
             deciles: calibration_by_decile(ranked),
             top: top_shares.iter().map(|&s| top_share(ranked, s)).collect(),
+            roc: super::curves::roc_of(ranked, CURVE_POINTS),
+            pr: super::curves::pr_of(ranked, CURVE_POINTS),
         }
     }
 }
@@ -283,9 +294,14 @@ fn evaluate_attribute(
             let n = rows.len() as u64;
             let events = y.iter().filter(|&&v| v).count() as u64;
             let not_estimable = options.limits.not_estimable(n, events);
-            let metrics = not_estimable
-                .is_none()
-                .then(|| Metrics::of(&Ranked::new(&pick(risk), &y), &options.top_shares));
+            let metrics = not_estimable.is_none().then(|| {
+                // Curves are drawn for the whole population only; per-group curves would
+                // multiply the size of a model file for little use.
+                let mut m = Metrics::of(&Ranked::new(&pick(risk), &y), &options.top_shares);
+                m.roc.clear();
+                m.pr.clear();
+                m
+            });
             let oracle_auc = match (&not_estimable, oracle) {
                 (None, Some(t)) => auc_delong(&Ranked::new(&pick(t), &y)).map(|a| a.auc),
                 _ => None,

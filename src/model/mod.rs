@@ -3,6 +3,7 @@
 
 pub mod calibration;
 pub mod card;
+pub mod curves;
 pub mod design;
 pub mod evaluate;
 pub mod fairness;

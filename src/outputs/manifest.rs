@@ -56,6 +56,7 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub tables: Vec<TableCounts>,
     /// Validation findings per table: issues by column and reason with their first rows.
+    #[serde(default)]
     pub validation: Vec<crate::ingest::TableReport>,
     /// Patients whose LSOA was not found in the IMD table, and which table was used.
     pub imd_source: String,

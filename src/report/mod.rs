@@ -24,12 +24,6 @@ mod evaluation;
 mod html;
 mod run;
 
-// `src/model/curves.rs` is compiled here until `src/model/mod.rs` declares
-// `pub mod curves;` (its owner wires it into `Evaluation`); then this line goes.
-#[allow(dead_code)]
-#[path = "../model/curves.rs"]
-mod curves;
-
 use std::path::{Path, PathBuf};
 
 pub use evaluation::write_evaluation_report;
