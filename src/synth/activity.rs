@@ -124,11 +124,11 @@ pub(super) fn yearly_activity(
             let day = day_in(rng, gs, e);
             let phone = rng.random::<f64>() < 0.35;
             let c_gbp = Some(if phone { 25.0 } else { 42.0 });
-            if let Some(eid) = w.encounter(GP, day, Some(day), false, c_gbp) {
-                if rng.random::<f64>() < 0.3 {
-                    let code = pick_weighted(cat::ACUTE_SNOMED, rng.random());
-                    w.diagnosis(day, SNOMED, code, Some(&eid));
-                }
+            if let Some(eid) = w.encounter(GP, day, Some(day), false, c_gbp)
+                && rng.random::<f64>() < 0.3
+            {
+                let code = pick_weighted(cat::ACUTE_SNOMED, rng.random());
+                w.diagnosis(day, SNOMED, code, Some(&eid));
             }
         }
         general_observations(p, rng, w, gs, e, age, gfrac);

@@ -70,7 +70,7 @@ impl Writers {
     pub fn send(&mut self, frames: Vec<DataFrame>) -> Result<(), SynthError> {
         let mut stopped = None;
         for (t, df) in self.tables.iter_mut().zip(frames) {
-            if !t.tx.as_ref().is_some_and(|tx| tx.send(df).is_ok()) {
+            if t.tx.as_ref().is_none_or(|tx| tx.send(df).is_err()) {
                 stopped = Some(t.path.clone());
                 break;
             }
@@ -119,7 +119,7 @@ pub fn extension(f: Format) -> &'static str {
 }
 
 enum Batched {
-    Parquet(polars::io::parquet::write::BatchedWriter<BufWriter<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
     Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
 }
 
@@ -144,7 +144,7 @@ fn write_loop(
                     path: path.to_path_buf(),
                 })?,
             );
-            writer = Some(open(f, fmt, &df.schema()).map_err(polars_err)?);
+            writer = Some(open(f, fmt, df.schema()).map_err(polars_err)?);
         }
         rows += df.height() as u64;
         match writer.as_mut() {
@@ -165,12 +165,12 @@ fn write_loop(
 
 fn open(f: BufWriter<File>, fmt: Format, schema: &Schema) -> PolarsResult<Batched> {
     Ok(match fmt {
-        Format::Parquet => Batched::Parquet(
+        Format::Parquet => Batched::Parquet(Box::new(
             ParquetWriter::new(f)
                 .with_compression(ParquetCompression::Zstd(None))
                 .with_row_group_size(Some(ROW_GROUP))
                 .batched(schema)?,
-        ),
+        )),
         Format::Csv => Batched::Csv(CsvWriter::new(f).include_header(true).batched(schema)?),
     })
 }
