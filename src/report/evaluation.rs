@@ -661,8 +661,8 @@ mod tests {
         assert!(html.contains("F&lt;&amp;&gt;") && !html.contains("F<&>"));
         assert!(html.contains("not estimable"));
         assert!(
-            html.contains("Approximate"),
-            "decile curves are marked approximate"
+            !html.contains("Approximate"),
+            "the evaluation carries exact curve points, so no approximate curve is drawn"
         );
     }
 
@@ -682,7 +682,12 @@ mod tests {
     fn curve_points_in_the_evaluation_are_used_when_present() {
         let e = example();
         let mut v = serde_json::to_value(&e).expect("json");
-        assert!(points(&v, "roc").is_none());
+        assert!(points(&v, "roc").is_some(), "evaluate() stores ROC points");
+        v["overall"]["roc"] = serde_json::json!([]);
+        assert!(
+            points(&v, "roc").is_none(),
+            "an empty curve falls back to the deciles"
+        );
         v["overall"]["roc"] = serde_json::json!([[0.0, 0.0], [0.2, 0.7], [1.0, 1.0]]);
         assert_eq!(
             points(&v, "roc"),
