@@ -2,6 +2,9 @@
 //! are worked out from the definitions in docs/feature-catalogue.md, with the
 //! working shown.
 
+// Sums such as `0 + 1 + 6` spell out each component, zeros included.
+#![allow(clippy::identity_op)]
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 use strata::features::{FeatureSet, derive_features, outcomes};

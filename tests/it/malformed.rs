@@ -111,7 +111,7 @@ fn patients_as_csv(scene: &Scene, column: &str, edit: impl Fn(Option<&str>) -> O
         .expect("column")
         .cast(&DataType::String)
         .expect("cast");
-    let edited: StringChunked = text.str().expect("str").iter().map(|v| edit(v)).collect();
+    let edited: StringChunked = text.str().expect("str").iter().map(&edit).collect();
     frame
         .with_column(edited.with_name(column.into()).into_column())
         .expect("replace");
