@@ -108,7 +108,8 @@ pub fn derive_features(
     for per_person in events::per_table(extract, index, set.defs()) {
         frame = frame.join(per_person, [col(PID)], [col(PID)], left_join_in_order());
     }
-    let mut frame = frame.collect()?;
+    // The per-table group-bys stream over the event tables; the population side is small.
+    let mut frame = crate::ingest::collect_streaming(frame)?;
     if let Some(scored) = scores::score_features(extract, index, set.defs())? {
         frame = frame
             .lazy()

@@ -25,17 +25,18 @@ pub fn emergency_admission_12m(extract: &Extract, index: NaiveDate) -> Result<Da
             ],
         )?);
     };
-    Ok(encounters
-        .clone()
-        .filter(
-            col("setting")
-                .eq(lit("inpatient"))
-                .and(col("emergency"))
-                .and(col("start_date").gt_eq(lit(first)))
-                .and(col("start_date").lt_eq(lit(last))),
-        )
-        .select([col(PID)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias(EMERGENCY_ADMISSION_12M))
-        .collect()?)
+    Ok(crate::ingest::collect_streaming(
+        encounters
+            .clone()
+            .filter(
+                col("setting")
+                    .eq(lit("inpatient"))
+                    .and(col("emergency"))
+                    .and(col("start_date").gt_eq(lit(first)))
+                    .and(col("start_date").lt_eq(lit(last))),
+            )
+            .select([col(PID)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .with_column(lit(true).alias(EMERGENCY_ADMISSION_12M)),
+    )?)
 }

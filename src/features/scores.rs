@@ -189,12 +189,12 @@ fn person_sets(
         if let Some(lo) = lo {
             keep = keep.and(date.gt_eq(lit(epoch_days(lo))));
         }
-        let person_codes = rows
-            .clone()
-            .filter(keep)
-            .select([col(PID), col("code")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()?;
+        let person_codes = crate::ingest::collect_streaming(
+            rows.clone()
+                .filter(keep)
+                .select([col(PID), col("code")])
+                .unique(None, UniqueKeepStrategy::Any),
+        )?;
         let codes = person_codes.column("code")?.unique()?;
         let (matched, sets): (Vec<String>, Vec<[u64; 2]>) = codes
             .str()?
@@ -246,7 +246,7 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Result<BTreeMa
         return Ok(out);
     };
     let date = col("date").cast(DataType::Int32);
-    let counts = rows
+    let plan = rows
         .clone()
         .filter(
             date.clone()
@@ -259,8 +259,8 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Result<BTreeMa
             .slice(lit(0), lit(9u64))
             .n_unique()
             .cast(DataType::UInt32)
-            .alias("n")])
-        .collect()?;
+            .alias("n")]);
+    let counts = crate::ingest::collect_streaming(plan)?;
     for (pid, n) in counts
         .column(PID)?
         .u32()?

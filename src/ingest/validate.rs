@@ -301,12 +301,13 @@ pub(crate) fn summarise(
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
     let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
-    let counts = frame
-        .clone()
-        .group_by([col(REASON)])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .collect()
-        .map_err(fail)?;
+    let counts = super::collect_streaming(
+        frame
+            .clone()
+            .group_by([col(REASON)])
+            .agg([len().cast(DataType::UInt64).alias("n")]),
+    )
+    .map_err(fail)?;
     let reasons = counts
         .column(REASON)
         .and_then(|c| c.u32().cloned())
