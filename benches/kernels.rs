@@ -36,9 +36,9 @@ use strata::codelists::{
 use strata::cohort::Tier;
 use strata::cohort::reasons::top_reasons;
 use strata::cohort::segments::SEGMENTS;
-use strata::features::{FeatureSet, derive_features};
+use strata::features::{FeatureSet, FeatureType, derive_features};
 use strata::ingest::{ValidateOptions, load_extract};
-use strata::model::{DesignMatrix, ModelFile, score};
+use strata::model::{DesignMatrix, ModelFile, Transform, score};
 use strata::outputs::disclosure::{
     DisclosureProfile, GroupRow, SummaryTable, TableSpec, TotalRowMethod, ValueKind, protect,
 };
@@ -264,53 +264,86 @@ fn bench_features(c: &mut Criterion) {
 
 // --- scoring with reasons ------------------------------------------------------
 
-/// `rows` people with plausible values of the default model's features.
-fn model_frame(rows: usize) -> DataFrame {
+/// `rows` people with plausible values of every feature `model` reads, typed
+/// as the feature catalogue types them (counts, flags, numbers, text).
+fn model_frame(model: &ModelFile, rows: usize) -> DataFrame {
+    let set = FeatureSet::builtin().expect("built-in catalogue");
     let mut rng = ChaCha8Rng::seed_from_u64(42);
-    let mut age = Vec::with_capacity(rows);
-    let mut sex = Vec::with_capacity(rows);
-    let mut imd = Vec::with_capacity(rows);
-    let mut admissions = Vec::with_capacity(rows);
-    let mut ae = Vec::with_capacity(rows);
-    let mut medicines = Vec::with_capacity(rows);
-    let mut charlson = Vec::with_capacity(rows);
-    for _ in 0..rows {
-        let a: i32 = rng.random_range(0..100);
-        age.push(a);
-        sex.push(if rng.random_bool(0.5) { "F" } else { "M" });
-        imd.push(rng.random_bool(0.98).then(|| rng.random_range(1..=10i32)));
-        let old = a >= 65;
-        let events = |rng: &mut ChaCha8Rng, p: f64, max: i32| {
-            if rng.random_bool(p) {
-                rng.random_range(1..=max)
-            } else {
-                0
+    let mut columns = Vec::new();
+    for feature in model.features() {
+        let name: PlSmallStr = feature.into();
+        let equals: Vec<&str> = model
+            .terms
+            .iter()
+            .filter(|t| t.feature == feature)
+            .filter_map(|t| match &t.transform {
+                Transform::Equals { value } => Some(value.as_str()),
+                _ => None,
+            })
+            .collect();
+        let kind = set.get(feature).map(|d| d.output_type());
+        let column = match (feature, kind) {
+            ("age", _) => Column::new(
+                name,
+                (0..rows)
+                    .map(|_| rng.random_range(0..100i32))
+                    .collect::<Vec<_>>(),
+            ),
+            ("imd_decile", _) => Column::new(
+                name,
+                (0..rows)
+                    .map(|_| rng.random_bool(0.98).then(|| rng.random_range(1..=10i32)))
+                    .collect::<Vec<_>>(),
+            ),
+            (_, Some(FeatureType::Text)) => {
+                let mut values = equals.clone();
+                values.push("other");
+                Column::new(
+                    name,
+                    (0..rows)
+                        .map(|_| values[rng.random_range(0..values.len())])
+                        .collect::<Vec<_>>(),
+                )
             }
+            (_, Some(FeatureType::Flag)) => Column::new(
+                name,
+                (0..rows).map(|_| rng.random_bool(0.05)).collect::<Vec<_>>(),
+            ),
+            (_, Some(FeatureType::Number)) => Column::new(
+                name,
+                (0..rows)
+                    .map(|_| {
+                        if rng.random_bool(0.3) {
+                            rng.random_range(0.0..1.0f64)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            // Counts and integers: mostly 0, sometimes a few.
+            _ => Column::new(
+                name,
+                (0..rows)
+                    .map(|_| {
+                        if rng.random_bool(0.3) {
+                            rng.random_range(1..=10i32)
+                        } else {
+                            0
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
         };
-        admissions.push(events(&mut rng, if old { 0.2 } else { 0.05 }, 6));
-        ae.push(events(&mut rng, 0.2, 8));
-        medicines.push(events(&mut rng, if old { 0.8 } else { 0.4 }, 15));
-        charlson.push(events(&mut rng, if old { 0.4 } else { 0.1 }, 8));
+        columns.push(column);
     }
-    DataFrame::new(
-        rows,
-        vec![
-            Column::new("age".into(), age),
-            Column::new("sex".into(), sex),
-            Column::new("imd_decile".into(), imd),
-            Column::new("emergency_admissions_12m".into(), admissions),
-            Column::new("ae_attendances_12m".into(), ae),
-            Column::new("medicines_12m".into(), medicines),
-            Column::new("charlson_index".into(), charlson),
-        ],
-    )
-    .expect("model frame")
+    DataFrame::new(rows, columns).expect("model frame")
 }
 
 fn bench_scoring(c: &mut Criterion) {
     let model =
         ModelFile::load(&root().join("models/emergency_admission.json")).expect("default model");
-    let frame = model_frame(SCORING_ROWS);
+    let frame = model_frame(&model, SCORING_ROWS);
     let mut x = DesignMatrix::build(&frame, &model.terms).expect("design matrix");
     x.standardise(&model.terms);
 
