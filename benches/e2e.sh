@@ -16,6 +16,7 @@
 # Environment: STRATA_BIN (binary to time), BENCH_DATA (data root, default
 # target/bench-data), E2E_ENV (extra VAR=value settings for the timed stages,
 # e.g. "POLARS_FORCE_NEW_STREAMING=1"; recorded in the heading),
+# E2E_STAGES (which of "validate features run" to time; default all three),
 # E2E_KEEP_OUT=1 (keep the run's outputs in target/bench-data/N/out, e.g. for
 # benches/read_outputs.py), E2E_LABEL (a note for the heading), E2E_COMMIT (the commit STRATA_BIN was
 # built from; default: HEAD).
@@ -108,11 +109,21 @@ timed() { # name, command...
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "timing $PATIENTS people ($ROWS extract rows) ..." >&2
-timed validate "$BIN" validate --input "$EXTRACT"
-timed features "$BIN" features --input "$EXTRACT" --index-date "$AS_OF" --out "$WORK/features.parquet"
-timed run "$BIN" run --input "$EXTRACT" --as-of "$AS_OF" --model "$MODEL" --out "$WORK/out"
+STAGES_TO_TIME="${E2E_STAGES:-validate features run}"
+for stage in $STAGES_TO_TIME; do
+  case "$stage" in
+    validate) timed validate "$BIN" validate --input "$EXTRACT" ;;
+    features) timed features "$BIN" features --input "$EXTRACT" --index-date "$AS_OF" --out "$WORK/features.parquet" ;;
+    run) timed run "$BIN" run --input "$EXTRACT" --as-of "$AS_OF" --model "$MODEL" --out "$WORK/out" ;;
+    *) echo "unknown stage in E2E_STAGES: $stage" >&2; exit 2 ;;
+  esac
+done
 
 MANIFEST="$WORK/out/latest/manifest.json"
+if [ ! -f "$MANIFEST" ]; then
+  STAGES="(strata run not timed)"
+  OUT_SIZE=0
+else
 STAGES=$(python3 - "$MANIFEST" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -127,6 +138,7 @@ OUT_SIZE=$(du -sm "$WORK/out/latest/" | cut -f1)
 if [ -n "${E2E_KEEP_OUT:-}" ]; then
   rm -rf "$DATA/out"
   cp -rL "$WORK/out/latest" "$DATA/out"
+fi
 fi
 
 # --- report -------------------------------------------------------------------
