@@ -168,7 +168,7 @@ pub enum ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum GovernanceError {
     #[error(
-        "{path}, column `person_id`: holds NHS numbers; set STRATA_PSEUDONYM_KEY_FILE to a file holding a secret key of at least 32 bytes so outputs carry keyed pseudonyms (the key is never logged or written)"
+        "{path}, column `person_id`: holds NHS numbers; set STRATA_PSEUDONYM_KEY (or STRATA_PSEUDONYM_KEY_FILE, a file holding it) to a secret key of at least 32 bytes so outputs carry keyed pseudonyms (the key is never logged or written)"
     )]
     IdentifiersWithoutKey { path: PathBuf },
     #[error("pseudonymisation key {path}: {reason}")]

@@ -53,9 +53,20 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// The pseudonymisation key named by `STRATA_PSEUDONYM_KEY_FILE`, read once
-/// here at the edge. Its contents are never printed.
+/// The pseudonymisation key from `STRATA_PSEUDONYM_KEY` (the key itself) or
+/// `STRATA_PSEUDONYM_KEY_FILE` (a file holding it), read once here at the
+/// edge. Its contents are never printed.
 fn pseudonym_key() -> Result<Option<PseudonymKey>, Error> {
+    if let Some(key) = std::env::var_os("STRATA_PSEUDONYM_KEY") {
+        let bytes = key.into_encoded_bytes().trim_ascii().to_vec();
+        return PseudonymKey::new(bytes).map(Some).map_err(|reason| {
+            GovernanceError::BadKey {
+                path: "STRATA_PSEUDONYM_KEY".into(),
+                reason,
+            }
+            .into()
+        });
+    }
     let Some(path) = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from)
     else {
         return Ok(None);

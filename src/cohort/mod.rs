@@ -4,7 +4,7 @@ pub mod reasons;
 pub mod segments;
 pub mod tiers;
 
-pub use tiers::{Tier, TierConfig, assign_tiers};
+pub use tiers::{Tier, TierConfig, TierMethod, assign_tiers};
 
 use polars::prelude::*;
 

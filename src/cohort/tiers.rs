@@ -32,21 +32,43 @@ impl Tier {
     }
 }
 
-/// Shares of the population in each tier above "low" (fractions, not percent).
+/// How tiers are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TierMethod {
+    /// By shares of the population, from the top of the risk ranking (the pyramid).
+    #[default]
+    Shares,
+    /// By absolute risk: everyone at or above a probability is in the tier,
+    /// whatever the population's size or spread.
+    Thresholds,
+}
+
+/// Tier settings: shares of the population in each tier above "low"
+/// (fractions, not percent), or absolute risk thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TierConfig {
+    pub method: TierMethod,
     pub very_high: f64,
     pub high: f64,
     pub rising: f64,
+    /// With `method = "thresholds"`: the lowest risk in each tier.
+    pub very_high_risk: f64,
+    pub high_risk: f64,
+    pub rising_risk: f64,
 }
 
 impl Default for TierConfig {
     fn default() -> Self {
         TierConfig {
+            method: TierMethod::Shares,
             very_high: 0.005,
             high: 0.045,
             rising: 0.15,
+            very_high_risk: 0.5,
+            high_risk: 0.2,
+            rising_risk: 0.1,
         }
     }
 }
@@ -64,6 +86,15 @@ impl TierConfig {
                 "tiers.{name} = {v}: expected a fraction between 0 and 1 (0.005 = 0.5%)"
             ));
         }
+        let thresholds = [self.very_high_risk, self.high_risk, self.rising_risk];
+        if thresholds.iter().any(|t| !(*t > 0.0 && *t <= 1.0))
+            || !(thresholds[0] >= thresholds[1] && thresholds[1] >= thresholds[2])
+        {
+            return Err(format!(
+                "tiers: very_high_risk = {}, high_risk = {}, rising_risk = {}: expected probabilities in (0, 1], from highest to lowest",
+                thresholds[0], thresholds[1], thresholds[2]
+            ));
+        }
         let total = self.very_high + self.high + self.rising;
         if total > 1.0 {
             return Err(format!(
@@ -76,6 +107,9 @@ impl TierConfig {
 
 /// The tier of every risk in `risks`.
 pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
+    if config.method == TierMethod::Thresholds {
+        return risks.iter().map(|&r| by_threshold(r, config)).collect();
+    }
     let n = risks.len();
     if n == 0 {
         return Vec::new();
@@ -111,6 +145,19 @@ pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
         .collect()
 }
 
+/// The tier of one risk under absolute thresholds.
+fn by_threshold(risk: f64, config: &TierConfig) -> Tier {
+    if risk >= config.very_high_risk {
+        Tier::VeryHigh
+    } else if risk >= config.high_risk {
+        Tier::High
+    } else if risk >= config.rising_risk {
+        Tier::Rising
+    } else {
+        Tier::Low
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +190,7 @@ mod tests {
             very_high: 0.1,
             high: 0.0,
             rising: 0.0,
+            ..TierConfig::default()
         };
         let tiers = assign_tiers(&risks, &config);
         assert_eq!(count(&tiers, Tier::VeryHigh), 2);
@@ -154,7 +202,8 @@ mod tests {
             TierConfig {
                 very_high: 0.5,
                 high: 0.4,
-                rising: 0.2
+                rising: 0.2,
+                ..TierConfig::default()
             }
             .validate()
             .is_err()
@@ -163,11 +212,41 @@ mod tests {
             TierConfig {
                 very_high: -0.1,
                 high: 0.0,
-                rising: 0.0
+                rising: 0.0,
+                ..TierConfig::default()
             }
             .validate()
             .is_err()
         );
         assert!(TierConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn absolute_thresholds_include_their_lower_bound() {
+        let config = TierConfig {
+            method: TierMethod::Thresholds,
+            ..TierConfig::default()
+        };
+        // Defaults: very high ≥ 0.5, high ≥ 0.2, rising ≥ 0.1.
+        let tiers = assign_tiers(&[0.5, 0.4999, 0.2, 0.1999, 0.1, 0.0999], &config);
+        assert_eq!(
+            tiers,
+            vec![
+                Tier::VeryHigh,
+                Tier::High,
+                Tier::High,
+                Tier::Rising,
+                Tier::Rising,
+                Tier::Low
+            ]
+        );
+        let bad = TierConfig {
+            high_risk: 0.6,
+            ..config
+        };
+        assert!(
+            bad.validate().is_err(),
+            "thresholds must fall from very high to rising"
+        );
     }
 }

@@ -391,3 +391,29 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn the_pseudonymisation_key_can_come_from_the_environment() {
+    let extract = nhs_id_extract();
+    let out = extract.path().join("out");
+    let model = root().join("models/emergency_admission.json");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["run", "--input", ".", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(extract.path())
+        .env(
+            "STRATA_PSEUDONYM_KEY",
+            "another secret key of at least thirty-two bytes",
+        )
+        .output()
+        .expect("runs");
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        !stderr(&result).contains("another secret key"),
+        "the key is never echoed"
+    );
+    let risk = crate::pipeline::read_parts(&out.join("latest/patient_risk"));
+    assert_eq!(risk.height(), 3);
+}
