@@ -16,7 +16,10 @@ pub fn render_markdown(defs: &[FeatureDef]) -> String {
          - The population at an index date is everyone born, registered (`registered_from` ≤ index) and alive \
          (no `date_of_death`, or one after the index date) on that date.\n\
          - Counts are 0 and flags false, never null, for people with no events.\n\
-         - Features are declared in TOML (`src/features/builtin.toml`); add your own with the same syntax.\n",
+         - Features are declared in TOML (`src/features/builtin.toml`); add your own with the same syntax and `--features FILE`. \
+         An events feature may also take `codelist = \"file.csv\"` (relative to the TOML file) and `code_system` \
+         (`icd10` or `snomed` for diagnoses and observations; medications are BNF): only rows whose code is in the list count \
+         (ICD-10 and BNF by prefix, SNOMED CT exactly; see docs/codelists.md).\n",
     );
     let mut group = "";
     for f in defs {
@@ -43,6 +46,7 @@ fn declared(f: &FeatureDef) -> String {
         FeatureKind::Events {
             table,
             filters,
+            codes,
             window,
             aggregate,
         } => {
@@ -75,7 +79,13 @@ fn declared(f: &FeatureDef) -> String {
             } else {
                 format!(" where {}", filters.join(" and "))
             };
-            format!("{table}{where_}; {}; {aggregate}", window.describe())
+            let listed = codes.as_ref().map_or(String::new(), |c| {
+                format!(" with a code in {} ({})", c.origin, c.system.name())
+            });
+            format!(
+                "{table}{where_}{listed}; {}; {aggregate}",
+                window.describe()
+            )
         }
         FeatureKind::Score { score, window } => format!("score {score:?}; {}", window.describe()),
         FeatureKind::Threshold { feature, at_least } => format!("`{feature}` ≥ {at_least}"),

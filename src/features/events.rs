@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::epoch_days;
-use super::spec::{Aggregate, FeatureDef, FeatureKind, Filter, Window};
+use super::spec::{Aggregate, CodeFilter, FeatureDef, FeatureKind, Filter, Window, code_columns};
 use crate::contract;
+use crate::error::Result;
 use crate::ingest::{Extract, PID};
 
 /// The date that places a row of each table in time (the start of a period).
@@ -20,7 +21,11 @@ fn date_column(table: &str) -> &'static str {
 }
 
 /// One lazy per-person frame per event table that has features and is in the extract.
-pub fn per_table(extract: &Extract, index: NaiveDate, defs: &[FeatureDef]) -> Vec<LazyFrame> {
+pub fn per_table(
+    extract: &Extract,
+    index: NaiveDate,
+    defs: &[FeatureDef],
+) -> Result<Vec<LazyFrame>> {
     let mut by_table: BTreeMap<&str, Vec<&FeatureDef>> = BTreeMap::new();
     for def in defs {
         if let FeatureKind::Events { table, .. } = &def.kind {
@@ -37,12 +42,72 @@ pub fn per_table(extract: &Extract, index: NaiveDate, defs: &[FeatureDef]) -> Ve
         .collect()
 }
 
+/// Joins one boolean column per code-list filter onto `rows`, computed once
+/// per distinct code; returns the column name for each feature (None if it has no list).
+fn attach_code_lists(
+    rows: LazyFrame,
+    table: &str,
+    defs: &[&FeatureDef],
+) -> Result<(LazyFrame, Vec<Option<String>>)> {
+    let filters: Vec<Option<&CodeFilter>> = defs
+        .iter()
+        .map(|d| match &d.kind {
+            FeatureKind::Events { codes, .. } => codes.as_ref(),
+            _ => None,
+        })
+        .collect();
+    let Some((code_column, system_column)) =
+        code_columns(table).filter(|_| filters.iter().any(Option::is_some))
+    else {
+        return Ok((rows, vec![None; defs.len()]));
+    };
+    let mut keys = vec![col(code_column)];
+    keys.extend(system_column.map(col));
+    let distinct = crate::ingest::collect_streaming(
+        rows.clone()
+            .select(keys.clone())
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let codes = distinct.column(code_column)?.str()?.clone();
+    let systems: Option<StringChunked> = match system_column {
+        Some(s) => Some(distinct.column(s)?.str()?.clone()),
+        None => None,
+    };
+    let mut mapping = distinct.clone();
+    let mut names = Vec::with_capacity(defs.len());
+    for (k, filter) in filters.iter().enumerate() {
+        let Some(filter) = filter else {
+            names.push(None);
+            continue;
+        };
+        let name = format!("__codelist_{k}");
+        let hits: BooleanChunked = (0..codes.len())
+            .map(|i| {
+                let system_fits = systems
+                    .as_ref()
+                    .is_none_or(|s| s.get(i) == Some(filter.system.name()));
+                Some(system_fits && codes.get(i).is_some_and(|c| filter.list.matches(c)))
+            })
+            .collect();
+        mapping.with_column(hits.with_name(name.as_str().into()).into_column())?;
+        names.push(Some(name));
+    }
+    let joined = rows.join(
+        mapping.lazy(),
+        keys.clone(),
+        keys,
+        crate::ingest::left_join_in_order(),
+    );
+    Ok((joined, names))
+}
+
 fn table_features(
     rows: LazyFrame,
     table: &str,
     index: NaiveDate,
     defs: &[&FeatureDef],
-) -> LazyFrame {
+) -> Result<LazyFrame> {
+    let (rows, listed) = attach_code_lists(rows, table, defs)?;
     let date = date_column(table);
     let earliest = defs
         .iter()
@@ -67,19 +132,21 @@ fn table_features(
     }
     let aggs: Vec<Expr> = defs
         .iter()
-        .filter_map(|d| match &d.kind {
+        .zip(&listed)
+        .filter_map(|(d, list)| match &d.kind {
             FeatureKind::Events {
                 filters,
                 window,
                 aggregate,
                 ..
             } => Some(
-                aggregate_expr(table, filters, *window, aggregate, index).alias(d.name.as_str()),
+                aggregate_expr(table, filters, list.as_deref(), *window, aggregate, index)
+                    .alias(d.name.as_str()),
             ),
             _ => None,
         })
         .collect();
-    rows.filter(keep).group_by([col(PID)]).agg(aggs)
+    Ok(rows.filter(keep).group_by([col(PID)]).agg(aggs))
 }
 
 /// The earliest day (epoch days) a feature can need, `None` for unbounded.
@@ -107,6 +174,7 @@ fn filters_expr(filters: &[Filter]) -> Expr {
 fn aggregate_expr(
     table: &str,
     filters: &[Filter],
+    listed: Option<&str>,
     window: Window,
     aggregate: &Aggregate,
     index: NaiveDate,
@@ -114,7 +182,10 @@ fn aggregate_expr(
     let date = col(date_column(table)).cast(DataType::Int32);
     let (lo, hi) = window.bounds(index);
     let (lo, hi) = (lo.map(epoch_days), epoch_days(hi));
-    let selected = filters_expr(filters);
+    let selected = match listed {
+        Some(column) => filters_expr(filters).and(col(column).fill_null(lit(false))),
+        None => filters_expr(filters),
+    };
     let in_window = lo
         .map_or(lit(true), |lo| date.clone().gt_eq(lit(lo)))
         .and(date.clone().lt_eq(lit(hi)));

@@ -55,7 +55,8 @@ impl FeatureSet {
             feature: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let extra = spec::parse_features(&text, &path.display().to_string(), &set.defs)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let extra = spec::parse_features(&text, &path.display().to_string(), base, &set.defs)?;
         set.defs.extend(extra);
         Ok(set)
     }
@@ -105,7 +106,7 @@ pub fn derive_features(
 ) -> Result<FeatureTable> {
     let people = person::population(extract, index, set.defs())?;
     let mut frame = people.lazy();
-    for per_person in events::per_table(extract, index, set.defs()) {
+    for per_person in events::per_table(extract, index, set.defs())? {
         frame = frame.join(per_person, [col(PID)], [col(PID)], left_join_in_order());
     }
     // The per-table group-bys stream over the event tables; the population side is small.

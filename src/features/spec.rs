@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::codelists::Ltc;
+use crate::codelists::{CodeSystem, Codelist, Ltc};
 use crate::contract::{self, ColumnType, TableSpec};
 use crate::error::SpecError;
 
@@ -49,6 +49,10 @@ struct RawFeature {
     #[serde(rename = "where", default)]
     filters: BTreeMap<String, toml::Value>,
     window: Option<String>,
+    /// A code-list CSV (path relative to the feature file) that the row's code must match.
+    codelist: Option<String>,
+    /// The code system of `codelist` (default: bnf for medications).
+    code_system: Option<String>,
     aggregate: Option<String>,
     of: Option<String>,
     prefix: Option<usize>,
@@ -164,6 +168,36 @@ pub enum Filter {
     Bool { column: String, value: bool },
 }
 
+/// Rows whose code is in a user's code list (matched once per distinct code).
+#[derive(Debug, Clone)]
+pub struct CodeFilter {
+    /// Where the list came from, for messages and the catalogue.
+    pub origin: String,
+    pub system: CodeSystem,
+    pub list: std::sync::Arc<Codelist>,
+}
+
+impl PartialEq for CodeFilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.origin == other.origin && self.system == other.system
+    }
+}
+
+impl serde::Serialize for CodeFilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{} ({})", self.origin, self.system.name()))
+    }
+}
+
+/// The code column and code-system column (if any) of an event table.
+pub fn code_columns(table: &str) -> Option<(&'static str, Option<&'static str>)> {
+    match table {
+        "diagnoses" | "observations" => Some(("code", Some("code_system"))),
+        "medications" => Some(("bnf_code", None)),
+        _ => None,
+    }
+}
+
 /// Values derived from the person rather than events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PersonValue {
@@ -224,6 +258,8 @@ pub enum FeatureKind {
     Events {
         table: &'static str,
         filters: Vec<Filter>,
+        /// Only rows whose code is in this list.
+        codes: Option<CodeFilter>,
         window: Window,
         aggregate: Aggregate,
     },
@@ -306,9 +342,11 @@ impl FeatureDef {
 
 /// Parses and checks a feature file. `known` holds features defined before
 /// (the built-in catalogue), which thresholds may refer to.
+/// Code lists named by features are read relative to `base` (the feature file's folder).
 pub fn parse_features(
     text: &str,
     origin: &str,
+    base: &std::path::Path,
     known: &[FeatureDef],
 ) -> Result<Vec<FeatureDef>, SpecError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| SpecError::Feature {
@@ -329,7 +367,7 @@ pub fn parse_features(
                 "is defined twice; feature names must be unique",
             ));
         }
-        let def = check(r, known, &out)?;
+        let def = check(r, base, known, &out)?;
         out.push(def);
     }
     Ok(out)
@@ -337,7 +375,12 @@ pub fn parse_features(
 
 /// The built-in catalogue.
 pub fn builtin() -> Result<Vec<FeatureDef>, SpecError> {
-    parse_features(BUILTIN_TOML, "built-in catalogue", &[])
+    parse_features(
+        BUILTIN_TOML,
+        "built-in catalogue",
+        std::path::Path::new("."),
+        &[],
+    )
 }
 
 fn err(feature: &str, reason: impl Into<String>) -> SpecError {
@@ -358,6 +401,7 @@ fn need<'a>(r: &'a RawFeature, value: &'a Option<String>, key: &str) -> Result<&
 
 fn check(
     r: RawFeature,
+    base: &std::path::Path,
     known: &[FeatureDef],
     earlier: &[FeatureDef],
 ) -> Result<FeatureDef, SpecError> {
@@ -374,7 +418,7 @@ fn check(
     }
     let kind = match r.kind.as_str() {
         "person" => FeatureKind::Person(person_value(&r)?),
-        "events" => events(&r)?,
+        "events" => events(&r, base)?,
         "score" => {
             let name = need(&r, &r.score, "score")?;
             let score = Score::parse(name).ok_or_else(|| {
@@ -436,7 +480,7 @@ fn person_value(r: &RawFeature) -> Result<PersonValue, SpecError> {
     })
 }
 
-fn events(r: &RawFeature) -> Result<FeatureKind, SpecError> {
+fn events(r: &RawFeature, base: &std::path::Path) -> Result<FeatureKind, SpecError> {
     let table_name = need(r, &r.table, "table")?;
     let table: &'static TableSpec = contract::table(table_name)
         .filter(|t| t.per_person)
@@ -506,12 +550,61 @@ fn events(r: &RawFeature) -> Result<FeatureKind, SpecError> {
             ));
         }
     };
+    let codes = code_filter(r, table, base)?;
     Ok(FeatureKind::Events {
         table: table.name,
         filters,
+        codes,
         window,
         aggregate,
     })
+}
+
+/// Loads the feature's `codelist`, if any, checking it suits the table.
+fn code_filter(
+    r: &RawFeature,
+    table: &TableSpec,
+    base: &std::path::Path,
+) -> Result<Option<CodeFilter>, SpecError> {
+    let Some(path) = r.codelist.as_deref() else {
+        if r.code_system.is_some() {
+            return Err(err(&r.name, "`code_system` is given without a `codelist`"));
+        }
+        return Ok(None);
+    };
+    let Some((_, system_column)) = code_columns(table.name) else {
+        return Err(err(
+            &r.name,
+            format!("`codelist`: table `{}` has no code column", table.name),
+        ));
+    };
+    let system = match (r.code_system.as_deref(), system_column) {
+        (Some(s), _) => s.parse::<CodeSystem>().map_err(|e| err(&r.name, e.0))?,
+        (None, None) => CodeSystem::Bnf,
+        (None, Some(_)) => {
+            return Err(err(
+                &r.name,
+                "`code_system` (icd10 or snomed) is required with a `codelist` on this table",
+            ));
+        }
+    };
+    if (system_column.is_none()) != (system == CodeSystem::Bnf) {
+        return Err(err(
+            &r.name,
+            format!(
+                "`code_system = \"{}\"` does not fit table `{}`",
+                system.name(),
+                table.name
+            ),
+        ));
+    }
+    let full = base.join(path);
+    let list = Codelist::load(&full, system)?;
+    Ok(Some(CodeFilter {
+        origin: path.to_string(),
+        system,
+        list: std::sync::Arc::new(list),
+    }))
 }
 
 fn number_column(r: &RawFeature, table: &TableSpec, column: String) -> Result<String, SpecError> {
@@ -643,12 +736,13 @@ mod tests {
     #[test]
     fn errors_name_the_feature_and_the_problem() {
         let text = "[[feature]]\nname = \"x\"\nkind = \"events\"\ndescription = \"\"\ntable = \"encounters\"\nwindow = \"-365d..0d\"\naggregate = \"count\"\nwhere = { setting = \"ward\" }\n";
-        let e = parse_features(text, "f.toml", &[]).expect_err("unknown setting");
+        let e = parse_features(text, "f.toml", std::path::Path::new("."), &[])
+            .expect_err("unknown setting");
         assert!(e.to_string().contains("feature `x`"), "{e}");
         assert!(e.to_string().contains("`where.setting = \"ward\"`"), "{e}");
         let text = "[[feature]]\nname = \"y\"\nkind = \"events\"\ndescription = \"\"\ntable = \"nope\"\nwindow = \"all\"\naggregate = \"count\"\n";
         assert!(
-            parse_features(text, "f.toml", &[])
+            parse_features(text, "f.toml", std::path::Path::new("."), &[])
                 .expect_err("table")
                 .to_string()
                 .contains("`table = \"nope\"`")
@@ -658,7 +752,8 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected() {
         let text = "[[feature]]\nname = \"x\"\nkind = \"person\"\nvalue = \"age\"\ndescription = \"\"\nwindw = \"all\"\n";
-        let e = parse_features(text, "f.toml", &[]).expect_err("unknown key");
+        let e = parse_features(text, "f.toml", std::path::Path::new("."), &[])
+            .expect_err("unknown key");
         assert!(e.to_string().contains("windw"), "{e}");
     }
 }

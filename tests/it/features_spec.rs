@@ -408,3 +408,73 @@ fn a_gp_only_extract_without_optional_tables_gets_zero_features_not_errors() {
         Some("fit")
     );
 }
+
+#[test]
+fn toml_features_can_filter_by_a_users_code_list() {
+    let (dir, extract) = extract();
+    std::fs::write(
+        dir.path().join("cardiac.csv"),
+        "code,description\nI21,acute myocardial infarction\nI50,heart failure\n",
+    )
+    .expect("list");
+    std::fs::write(
+        dir.path().join("statins.csv"),
+        "code,description\n0212000B0,atorvastatin\n",
+    )
+    .expect("list");
+    let file = dir.path().join("extra.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[feature]]
+name = "cardiac_diagnoses"
+kind = "events"
+table = "diagnoses"
+codelist = "cardiac.csv"
+code_system = "icd10"
+window = "all"
+aggregate = "count"
+description = "ICD-10 diagnoses in the cardiac list up to the index date."
+
+[[feature]]
+name = "statin_issues_12m"
+kind = "events"
+table = "medications"
+codelist = "statins.csv"
+window = "-365d..0d"
+aggregate = "count"
+description = "Statin prescriptions (BNF prefix) in the last 12 months."
+"#,
+    )
+    .expect("write toml");
+    let set = FeatureSet::with_file(&file).expect("valid declarations");
+    let f = derive_features(&extract, d(INDEX), &set)
+        .expect("features")
+        .frame;
+    // P1: I21 (2020) is in the list; I50 is dated after the index date; E11.2 and C78 are not listed.
+    assert_eq!(count_of(&f, "P1", "cardiac_diagnoses"), 1);
+    // P2: J45.9 only.
+    assert_eq!(count_of(&f, "P2", "cardiac_diagnoses"), 0);
+    // P1: 0212000B0AAABAB on the index date matches the 9-character prefix; the others do not.
+    assert_eq!(count_of(&f, "P1", "statin_issues_12m"), 1);
+}
+
+#[test]
+fn a_code_list_must_suit_its_table() {
+    let (dir, _extract) = extract();
+    std::fs::write(dir.path().join("l.csv"), "code,description\nI21,x\n").expect("list");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[[feature]]\nname = \"x\"\nkind = \"events\"\ntable = \"diagnoses\"\ncodelist = \"l.csv\"\nwindow = \"all\"\naggregate = \"count\"\ndescription = \"\"\n",
+    )
+    .expect("write");
+    let Err(e) = FeatureSet::with_file(&file) else {
+        panic!("code_system is required for diagnoses")
+    };
+    assert!(
+        e.to_string()
+            .contains("`code_system` (icd10 or snomed) is required"),
+        "{e}"
+    );
+}
