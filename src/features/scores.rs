@@ -87,11 +87,15 @@ pub fn score_features(
     if wanted.is_empty() {
         return Ok(None);
     }
+    let mut families: Vec<Family> = wanted.iter().map(|w| Family::of(w.1)).collect();
+    families.sort_unstable();
+    families.dedup();
+    let coded = coded_rows(extract, index, &families)?;
     let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
     for (_, score, window) in &wanted {
         let key = (Family::of(*score), *window);
         if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
-            slot.insert(person_sets(extract, index, key.0, key.1)?);
+            slot.insert(person_sets(&coded, index, key.0, key.1)?);
         }
     }
     let polypharmacy = if wanted.iter().any(|w| Family::of(w.1) == Family::Efi) {
@@ -169,32 +173,59 @@ fn groups(set: Set) -> impl Iterator<Item = u16> {
     (0..128u16).filter(move |g| set & (1 << g) != 0)
 }
 
+/// Per coded table: one row per (person, code system, code) with `last`, the
+/// latest date (epoch days) up to and including the index date. Read once per
+/// table for every score, instead of once per score family and window.
+type CodedRows = BTreeMap<&'static str, DataFrame>;
+
+fn coded_rows(extract: &Extract, index: NaiveDate, families: &[Family]) -> Result<CodedRows> {
+    let mut tables: Vec<&'static str> = families
+        .iter()
+        .flat_map(|f| f.sources().iter().map(|(t, _)| *t))
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let mut out = BTreeMap::new();
+    for table in tables {
+        let Some(rows) = extract.table(table) else {
+            continue;
+        };
+        let date = col("date").cast(DataType::Int32);
+        let plan = rows
+            .clone()
+            .filter(date.clone().lt_eq(lit(epoch_days(index))))
+            .group_by([col(PID), col("code_system"), col("code")])
+            .agg([date.max().alias("last")]);
+        out.insert(table, crate::ingest::collect_streaming(plan)?);
+    }
+    Ok(out)
+}
+
 /// Each person's category set from the family's code sources within `window`.
 fn person_sets(
-    extract: &Extract,
+    coded: &CodedRows,
     index: NaiveDate,
     family: Family,
     window: Window,
 ) -> Result<BTreeMap<u32, Set>> {
     let mut by_person: BTreeMap<u32, Set> = BTreeMap::new();
-    let (lo, hi) = window.bounds(index);
+    let (lo, _) = window.bounds(index);
     for (table, system) in family.sources() {
-        let Some(rows) = extract.table(table) else {
+        let Some(rows) = coded.get(table) else {
             continue;
         };
-        let date = col("date").cast(DataType::Int32);
-        let mut keep = col("code_system")
-            .eq(lit(system.name()))
-            .and(date.clone().lt_eq(lit(epoch_days(hi))));
+        // Score windows end on the index date (checked when features are parsed), so a
+        // person has a code in the window exactly when its latest date is on or after the start.
+        let mut keep = col("code_system").eq(lit(system.name()));
         if let Some(lo) = lo {
-            keep = keep.and(date.gt_eq(lit(epoch_days(lo))));
+            keep = keep.and(col("last").gt_eq(lit(epoch_days(lo))));
         }
-        let person_codes = crate::ingest::collect_streaming(
-            rows.clone()
-                .filter(keep)
-                .select([col(PID), col("code")])
-                .unique(None, UniqueKeepStrategy::Any),
-        )?;
+        let person_codes = rows
+            .clone()
+            .lazy()
+            .filter(keep)
+            .select([col(PID), col("code")])
+            .collect()?;
         let codes = person_codes.column("code")?.unique()?;
         let (matched, sets): (Vec<String>, Vec<[u64; 2]>) = codes
             .str()?

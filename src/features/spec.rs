@@ -431,6 +431,14 @@ fn check(
             })?;
             let window =
                 Window::parse(r.window.as_deref().unwrap_or("all")).map_err(|e| err(&r.name, e))?;
+            if let Window::Days { end, .. } = window
+                && end != 0
+            {
+                return Err(err(
+                    &r.name,
+                    "a score's window must end on the index date (`all` or `-Nd..0d`)",
+                ));
+            }
             FeatureKind::Score { score, window }
         }
         "threshold" => {
