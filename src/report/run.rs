@@ -576,19 +576,10 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
     let report_path = run_dir.join(REPORT_FILE);
     let chart_err = ReportError::chart(&report_path);
 
-    let summaries: Vec<(&str, Option<Summary>)> = [
-        "pcn_code",
-        "practice_code",
-        "lsoa",
-        "imd_quintile",
-        "ethnicity_group",
-        "age_band",
-        "sex",
-        "segment",
-    ]
-    .iter()
-    .map(|d| Summary::read(run_dir, d).map(|s| (*d, s)))
-    .collect::<Result<_, _>>()?;
+    let summaries: Vec<(&str, Option<Summary>)> = crate::outputs::summaries::DIMENSIONS
+        .iter()
+        .map(|d| Summary::read(run_dir, d).map(|s| (*d, s)))
+        .collect::<Result<_, _>>()?;
     let summary = |d: &str| {
         summaries
             .iter()
