@@ -173,43 +173,6 @@ pub fn flags(
     out
 }
 
-/// Age band of an age in whole years: `0-17`, `18-44`, `45-64`, `65-74`,
-/// `75-84`, `85+` (a policy choice: children, two working-age bands, and
-/// finer bands from 65 where risk rises steeply; ages below 0 fall in `0-17`).
-pub fn age_band(age: i32) -> &'static str {
-    match age {
-        ..=17 => "0-17",
-        18..=44 => "18-44",
-        45..=64 => "45-64",
-        65..=74 => "65-74",
-        75..=84 => "75-84",
-        _ => "85+",
-    }
-}
-
-/// IMD quintile (1 = most deprived) of an IMD decile 1–10: ⌈decile/2⌉.
-/// `None` outside 1–10.
-pub fn imd_quintile(decile: i32) -> Option<u8> {
-    (1..=10).contains(&decile).then(|| ((decile + 1) / 2) as u8)
-}
-
-/// The five high-level groups of the NHS Data Dictionary ETHNIC CATEGORY
-/// (2001 census categories): A–C White, D–G Mixed, H–L Asian or Asian British,
-/// M–P Black or Black British, R–S Other (R = Chinese sits under "Other" in
-/// this classification, unlike the 2011+ census), Z `not_stated`.
-/// Unknown codes give `None`.
-pub fn ethnicity_group(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "A" | "B" | "C" => "white",
-        "D" | "E" | "F" | "G" => "mixed",
-        "H" | "J" | "K" | "L" => "asian",
-        "M" | "N" | "P" => "black",
-        "R" | "S" => "other",
-        "Z" => "not_stated",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,19 +214,5 @@ mod tests {
         assert!(limits.not_estimable(100, 91).is_some());
         assert!(limits.not_estimable(100, 10).is_none());
         assert!(limits.not_estimable(0, 0).is_some());
-    }
-
-    #[test]
-    fn group_helpers_follow_their_definitions() {
-        assert_eq!(age_band(17), "0-17");
-        assert_eq!(age_band(18), "18-44");
-        assert_eq!(age_band(85), "85+");
-        assert_eq!(imd_quintile(1), Some(1));
-        assert_eq!(imd_quintile(2), Some(1));
-        assert_eq!(imd_quintile(10), Some(5));
-        assert_eq!(imd_quintile(0), None);
-        assert_eq!(ethnicity_group("R"), Some("other"));
-        assert_eq!(ethnicity_group("K"), Some("asian"));
-        assert_eq!(ethnicity_group("X"), None);
     }
 }

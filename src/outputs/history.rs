@@ -19,6 +19,15 @@ pub const FLAGGED: [Tier; 2] = [Tier::VeryHigh, Tier::High];
 /// File name of the history table inside a run.
 pub const FLAG_HISTORY: &str = "flag_history.parquet";
 
+/// True where `column` holds a flagged tier's label.
+pub fn flagged_expr(column: &str) -> Expr {
+    let labels: Vec<&str> = FLAGGED.iter().map(|t| t.label()).collect();
+    col(column).is_in(
+        lit(Series::new("tiers".into(), labels)).implode(false),
+        false,
+    )
+}
+
 fn is_flagged(label: &str) -> bool {
     FLAGGED.iter().any(|t| t.label() == label)
 }
@@ -84,17 +93,12 @@ pub fn update_history(
     as_of: chrono::NaiveDate,
     run_id: &str,
 ) -> Result<DataFrame> {
-    let flagged: Vec<&str> = FLAGGED.iter().map(|t| t.label()).collect();
-    let now = current
-        .clone()
-        .lazy()
-        .filter(col("tier").is_in(lit(Series::new("t".into(), flagged)).implode(false), false))
-        .select([
-            col("person_id"),
-            lit(as_of).cast(DataType::Date).alias("as_of"),
-            lit(run_id).alias("run_id"),
-            col("tier"),
-        ]);
+    let now = current.clone().lazy().filter(flagged_expr("tier")).select([
+        col("person_id"),
+        lit(as_of).cast(DataType::Date).alias("as_of"),
+        lit(run_id).alias("run_id"),
+        col("tier"),
+    ]);
     let path = previous_run
         .map(|r| r.join(FLAG_HISTORY))
         .filter(|p| p.is_file());

@@ -8,7 +8,7 @@
 
 use polars::prelude::*;
 
-use super::history::FLAGGED;
+use super::history::flagged_expr;
 use crate::error::Result;
 use crate::ingest::PID;
 
@@ -44,7 +44,6 @@ pub fn clinical_lists(
     first_flagged: &DataFrame,
     as_of: chrono::NaiveDate,
 ) -> Result<DataFrame> {
-    let flagged: Vec<&str> = FLAGGED.iter().map(|t| t.label()).collect();
     let nhs = patients
         .clone()
         .lazy()
@@ -53,7 +52,7 @@ pub fn clinical_lists(
     let frame = scored
         .clone()
         .lazy()
-        .filter(col("tier").is_in(lit(Series::new("t".into(), flagged)).implode(false), false))
+        .filter(flagged_expr("tier"))
         .join(
             nhs,
             [col(PID)],

@@ -197,13 +197,6 @@ fn make_run_id(started: chrono::DateTime<chrono::Utc>, model_id: &str, as_of: Na
     )
 }
 
-/// Risk for every row of the feature table.
-pub fn score_features(model: &ModelFile, features: &FeatureTable) -> Result<Vec<f64>> {
-    let mut x = DesignMatrix::build(&features.frame, &model.terms)?;
-    x.standardise(&model.terms);
-    Ok(score(model, &x))
-}
-
 /// The feature table with `risk`, `tier`, `segment` and `reason_1..3` added.
 fn score_population(
     model: &ModelFile,
