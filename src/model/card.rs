@@ -267,6 +267,15 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
         ],
         vec!["Calibration slope".into(), fixed(o.calibration.slope, 3)],
     ];
+    if let Some(record) = &e.record_oracle_auc {
+        rows.insert(
+            3,
+            vec![
+                "Record oracle AUC (true risk without the unobserved effect)".into(),
+                format!("{:.4}", record.auc),
+            ],
+        );
+    }
     if let Some(oracle) = &e.oracle_auc {
         rows.insert(
             3,

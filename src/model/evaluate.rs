@@ -157,6 +157,12 @@ pub struct Evaluation {
     /// AUC of the true risks (synthetic data only): the best AUC any model
     /// could reach on these people and outcomes.
     pub oracle_auc: Option<AucEstimate>,
+    /// AUC of the risks a model could know from the record (synthetic data
+    /// only: the true risk averaged over the generator's unobserved person
+    /// effect). A model fitted to the record should reach about this; the
+    /// oracle is out of reach by the size of that effect.
+    #[serde(default)]
+    pub record_oracle_auc: Option<AucEstimate>,
     pub subgroups: Vec<Subgroup>,
     pub options: EvaluateOptions,
 }
@@ -174,6 +180,15 @@ impl Evaluation {
     /// Sets what was evaluated (model, outcome, index date, data).
     pub fn with_context(mut self, context: EvaluationContext) -> Evaluation {
         self.context = context;
+        self
+    }
+
+    /// Adds the AUC of `record_risk`, the record-based reference risk for the
+    /// same rows (see [`Evaluation::record_oracle_auc`]).
+    pub fn with_record_oracle(mut self, record_risk: &[f64], outcome: &[bool]) -> Evaluation {
+        if record_risk.len() == outcome.len() {
+            self.record_oracle_auc = auc_delong(&Ranked::new(record_risk, outcome));
+        }
         self
     }
 
@@ -211,6 +226,7 @@ pub fn evaluate(
         context: EvaluationContext::default(),
         overall,
         oracle_auc,
+        record_oracle_auc: None,
         subgroups,
         options: options.clone(),
     })
@@ -495,6 +511,22 @@ mod tests {
         assert!(oracle > model, "{oracle} {model}");
         assert_eq!(e.subgroups[0].oracle_auc, Some(oracle));
         assert!(e.to_text().contains("Oracle AUC"));
+        assert!(!e.to_text().contains("Record oracle"));
+    }
+
+    #[test]
+    fn record_oracle_auc_is_the_auc_of_the_record_risks() {
+        // Risks 0.1 < 0.2 < 0.3 < 0.4 against outcomes F T F T: of the four
+        // (event, non-event) pairs, (0.2 vs 0.1), (0.4 vs 0.1), (0.4 vs 0.3)
+        // are ordered correctly and (0.2 vs 0.3) is not, so AUC = 3/4.
+        let outcome = [false, true, false, true];
+        let risk = [0.25; 4];
+        let e = evaluate(&risk, &outcome, &[], None, &EvaluateOptions::default())
+            .expect("valid")
+            .with_record_oracle(&[0.1, 0.2, 0.3, 0.4], &outcome);
+        let record = e.record_oracle_auc.expect("record oracle").auc;
+        assert!((record - 0.75).abs() < 1e-12, "{record}");
+        assert!(e.to_text().contains("Record oracle AUC"));
     }
 
     #[test]

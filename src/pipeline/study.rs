@@ -31,6 +31,8 @@ pub const FAIRNESS_ATTRIBUTES: &[(&str, &str)] = &[
 
 /// Name of the optional ground-truth file written by `strata generate`.
 pub const TRUTH_FILE: &str = "truth.parquet";
+/// Truth column: the true risk averaged over the generator's unobserved person effect.
+const RECORD_RISK: &str = "record_risk_12m";
 
 /// The labelled cohort: features plus the outcome, opt-outs removed.
 struct Labelled {
@@ -38,6 +40,8 @@ struct Labelled {
     outcome: Vec<bool>,
     /// True risk per row, when the extract ships ground truth for this index date.
     oracle: Option<Vec<f64>>,
+    /// The generator's record-based risk per row (`record_risk_12m`), when the truth file has it.
+    record_oracle: Option<Vec<f64>>,
 }
 
 /// Builds the labelled cohort at `index`. When the extract holds a
@@ -53,15 +57,20 @@ fn labelled_cohort(
     let truth = input.join(TRUTH_FILE);
     let use_truth = truth.is_file() && extract.last_event_date()? == Some(index);
     let frame = if use_truth {
-        let truth = LazyFrame::scan_parquet(
+        let mut truth = LazyFrame::scan_parquet(
             PlRefPath::new(truth.to_string_lossy().as_ref()),
             ScanArgsParquet::default(),
-        )?
-        .select([
+        )?;
+        let mut columns = vec![
             col("person_id"),
             col("true_risk_12m"),
             col(outcomes::EMERGENCY_ADMISSION_12M),
-        ]);
+        ];
+        // Truth files from before the record-based risk was added lack it.
+        if truth.collect_schema()?.contains(RECORD_RISK) {
+            columns.push(col(RECORD_RISK));
+        }
+        let truth = truth.select(columns);
         people
             .lazy()
             .join(
@@ -89,22 +98,26 @@ fn labelled_cohort(
         .iter()
         .map(|v| v.unwrap_or(false))
         .collect();
-    let oracle = if use_truth {
-        Some(
+    let risks = |name: &str| -> Result<Option<Vec<f64>>> {
+        if !use_truth || frame.column(name).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(
             frame
-                .column("true_risk_12m")?
+                .column(name)?
                 .f64()?
                 .iter()
                 .map(|v| v.unwrap_or(0.0))
                 .collect(),
-        )
-    } else {
-        None
+        ))
     };
+    let oracle = risks("true_risk_12m")?;
+    let record_oracle = risks(RECORD_RISK)?;
     Ok(Labelled {
         frame,
         outcome,
         oracle,
+        record_oracle,
     })
 }
 
@@ -323,6 +336,10 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
         &plan.options,
     )
     .map_err(|e| ModelError::Training(format!("evaluation: {e}")))?;
+    let evaluation = match &labelled.record_oracle {
+        Some(record) => evaluation.with_record_oracle(record, &labelled.outcome),
+        None => evaluation,
+    };
     Ok(evaluation.with_context(EvaluationContext {
         model_id: Some(model.model_id.clone()),
         outcome: Some(model.outcome.clone()),

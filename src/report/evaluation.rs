@@ -554,6 +554,13 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
                 Td::num(format!("{:.3}", o.auc)),
                 ci(Some(o)),
             ]);
+            if let Some(r) = e.record_oracle_auc {
+                oracle.row(vec![
+                    Td::text("record oracle (true risks without the unobserved person effect)"),
+                    Td::num(format!("{:.3}", r.auc)),
+                    ci(Some(r)),
+                ]);
+            }
             let gap = m.auc.map(|a| o.auc - a.auc);
             format!(
                 "{}{}",

@@ -12,7 +12,7 @@ use rand_distr::StandardNormal;
 
 use super::catalogue::{self as cat, CONDITIONS, DEFICITS, pick_weighted};
 use super::frames::ChunkBufs;
-use super::hazard::{self, emergency_log_rate, true_risk};
+use super::hazard::{self, emergency_log_rate, record_risk, true_risk};
 use super::ids::{self, NhsNumbers};
 use super::population::{DAYS_PER_YEAR, Person, Practice};
 use super::reference::Area;
@@ -231,6 +231,7 @@ pub fn simulate_person(
         let t = &mut w.b.truth;
         t.person_id.append_value(ids::as_str(&w.pid));
         t.true_risk_12m.push(risk);
+        t.record_risk_12m.push(record_risk(p, ctx.as_of, prior));
         t.emergency_admission_12m.push(outcome);
         w.stats.rows[6] += 1;
         w.stats.add_truth(risk, outcome);

@@ -270,6 +270,8 @@ impl SocialCareBuf {
 pub struct TruthBuf {
     pub person_id: StringChunkedBuilder,
     pub true_risk_12m: Vec<f64>,
+    /// `true_risk_12m` averaged over the unobserved person effect (hazard::record_risk).
+    pub record_risk_12m: Vec<f64>,
     pub emergency_admission_12m: Vec<bool>,
 }
 
@@ -278,6 +280,7 @@ impl TruthBuf {
         TruthBuf {
             person_id: StringChunkedBuilder::new("person_id".into(), cap),
             true_risk_12m: Vec::with_capacity(cap),
+            record_risk_12m: Vec::with_capacity(cap),
             emergency_admission_12m: Vec::with_capacity(cap),
         }
     }
@@ -289,6 +292,7 @@ impl TruthBuf {
             vec![
                 str_col(self.person_id),
                 Column::new("true_risk_12m".into(), self.true_risk_12m),
+                Column::new("record_risk_12m".into(), self.record_risk_12m),
                 Column::new(
                     "emergency_admission_12m".into(),
                     self.emergency_admission_12m,

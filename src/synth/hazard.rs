@@ -78,6 +78,33 @@ pub fn true_risk(p: &Person, as_of: i32, prior: usize) -> f64 {
     1.0 - (-emergency_log_rate(p, as_of, prior).exp()).exp()
 }
 
+/// The risk a model could know from the record: [`true_risk`] averaged over
+/// the unobserved person effect ε ~ N(0, 1) instead of using the person's own
+/// draw. Its AUC is the reference for what a model fitted to the record can
+/// reach; the oracle AUC of [`true_risk`] also counts ε, which no record shows
+/// (it is only hinted at by the person's use of services).
+pub fn record_risk(p: &Person, as_of: i32, prior: usize) -> f64 {
+    let without_noise = emergency_log_rate(p, as_of, prior) - SIGMA * p.noise;
+    expected_over_noise(without_noise)
+}
+
+/// `E[1 − exp(−exp(lp + SIGMA·ε))]` for ε ~ N(0, 1), by the trapezoid rule on
+/// ε ∈ [−6, 6] (step 0.25): the integrand is smooth and the Gaussian tails
+/// beyond ±6 weigh under 1e-8, so the error is far below 1e-6.
+fn expected_over_noise(lp: f64) -> f64 {
+    const STEP: f64 = 0.25;
+    const HALF_NODES: i32 = 24;
+    let mut total = 0.0;
+    let mut weights = 0.0;
+    for k in -HALF_NODES..=HALF_NODES {
+        let eps = f64::from(k) * STEP;
+        let w = (-0.5 * eps * eps).exp();
+        total += w * (1.0 - (-(lp + SIGMA * eps).exp()).exp());
+        weights += w;
+    }
+    total / weights
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +117,20 @@ mod tests {
         let mid = (a0 + a1) / 2.0;
         assert!((age_term(mid) - (v0 + v1) / 2.0).abs() < 1e-12);
         assert!((age_term(200.0) - AGE_KNOTS[9].1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn expected_over_noise_matches_closed_forms() {
+        // With a tiny rate, 1 − exp(−λ) ≈ λ and E[exp(σε)] = exp(σ²/2) (lognormal mean).
+        let lp = -12.0_f64;
+        let expected = lp.exp() * (SIGMA * SIGMA / 2.0).exp();
+        let got = expected_over_noise(lp);
+        assert!((got / expected - 1.0).abs() < 1e-4, "{got} vs {expected}");
+        // A huge rate makes an admission certain whatever ε.
+        assert!((expected_over_noise(8.0) - 1.0).abs() < 1e-9);
+        // Averaging over ε lowers the risk of a high-rate person below the
+        // risk at ε = 0 (the function is concave there) and raises a low one.
+        assert!(expected_over_noise(1.0) < 1.0 - (-(1.0_f64).exp()).exp());
+        assert!(expected_over_noise(-3.0) > 1.0 - (-(-3.0_f64).exp()).exp());
     }
 }

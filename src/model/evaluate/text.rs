@@ -63,6 +63,12 @@ fn overall(out: &mut String, e: &Evaluation) {
         ],
         vec!["Calibration slope".into(), num(m.calibration.slope, 3)],
     ];
+    if let Some(o) = &e.record_oracle_auc {
+        rows.insert(
+            1,
+            vec!["Record oracle AUC (known from the record)".into(), ci(o)],
+        );
+    }
     if let Some(o) = &e.oracle_auc {
         rows.insert(1, vec!["Oracle AUC (true risks)".into(), ci(o)]);
     }
