@@ -133,6 +133,8 @@ pub enum ModelError {
     Invalid { path: PathBuf, reason: String },
     #[error("training failed: {0}")]
     Training(String),
+    #[error("outcome {outcome}: {reason}")]
+    Outcome { outcome: String, reason: String },
 }
 
 /// Errors while writing and publishing outputs.

@@ -128,6 +128,23 @@ pub struct TrainArgs {
     /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    /// What to predict, in the 365 days after the index date.
+    #[arg(long, default_value = "emergency_admission_12m", value_parser = outcome_names())]
+    pub outcome: String,
+    /// Also validate the fitted model at this later index date (temporal
+    /// validation: everyone, features and outcome at that date).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub temporal_index_date: Option<NaiveDate>,
+    /// Settings file, for [validation] max_reject_fraction and the [evaluate] table.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The outcome names strata can train on.
+fn outcome_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        strata::features::outcomes::Outcome::ALL.map(strata::features::outcomes::Outcome::name),
+    )
 }
 
 #[derive(Debug, Args)]

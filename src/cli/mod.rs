@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Parser;
 use strata::config::{FileConfig, RunOverrides, RunPlan};
 use strata::error::GovernanceError;
+use strata::features::outcomes::Outcome;
 use strata::ingest::ValidateOptions;
 use strata::model::card::render_card;
 use strata::outputs::pseudonym::PseudonymKey;
@@ -129,15 +130,21 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "model".into())
             });
+            let file = load_config(a.config.as_deref())?;
+            let outcome = Outcome::from_name(&a.outcome)
+                .ok_or_else(|| anyhow::anyhow!("unknown outcome {}", a.outcome))?;
             let plan = TrainPlan {
                 input: a.input,
                 index_date: a.index_date,
                 out: a.out.clone(),
                 name,
                 today: today(),
-                max_reject_fraction: 0.05,
+                max_reject_fraction: file.validation.max_reject_fraction,
                 synthetic: a.synthetic,
                 features: a.features.clone(),
+                outcome,
+                temporal_index: a.temporal_index_date,
+                options: file.evaluate,
             };
             let model = pipeline::train_model(&plan)?;
             model.save(&a.out)?;

@@ -29,6 +29,7 @@ pub fn render_card(model: &ModelFile, evaluation: Option<&Evaluation>) -> String
     training_data(&mut out, model);
     evaluation_data(&mut out, model, evaluation);
     metrics(&mut out, model, evaluation);
+    temporal(&mut out, model);
     fairness(&mut out, model, evaluation);
     limitations(&mut out, model);
     out
@@ -242,6 +243,32 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
         );
         return;
     };
+    out.push_str(&overall_table(&e.overall, e));
+    out.push_str(&top_table(&e.overall));
+    out.push_str("\n### By subgroup\n\n");
+    out.push_str(&subgroup_table(&e.subgroups));
+    out.push('\n');
+}
+
+/// The evaluation at a later index date, when training made one: how the
+/// model holds up as the population and services change.
+fn temporal(out: &mut String, m: &ModelFile) {
+    let Some(e) = &m.temporal_evaluation else {
+        return;
+    };
+    out.push_str(
+        "## Temporal validation
+
+",
+    );
+    let _ = writeln!(
+        out,
+        "The fitted model scored at a later index date ({}), on everyone in the cohort \
+         then (not only the holdout), with the outcome in the 365 days after it.\n",
+        e.context
+            .index_date
+            .map_or("not recorded".into(), |d| d.to_string())
+    );
     out.push_str(&overall_table(&e.overall, e));
     out.push_str(&top_table(&e.overall));
     out.push_str("\n### By subgroup\n\n");

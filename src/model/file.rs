@@ -57,6 +57,9 @@ pub struct ModelFile {
     /// The full holdout evaluation (metrics overall and by subgroup), the content of the model card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<super::evaluate::Evaluation>,
+    /// The evaluation at a later index date (temporal validation), when training asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal_evaluation: Option<super::evaluate::Evaluation>,
     pub software_version: String,
 }
 

@@ -13,7 +13,8 @@ use polars::prelude::*;
 use super::{feature_set, validate};
 use crate::cohort::secondary_use;
 use crate::error::{Error, ModelError, Result};
-use crate::features::{FeatureTable, derive_features, outcomes};
+use crate::features::outcomes::Outcome;
+use crate::features::{FeatureTable, derive_features};
 use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
 use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
 use crate::model::fairness::GroupLabels;
@@ -44,28 +45,45 @@ struct Labelled {
     record_oracle: Option<Vec<f64>>,
 }
 
-/// Builds the labelled cohort at `index`. When the extract holds a
-/// `truth.parquet` and `index` is its last event date (so the outcome year is
-/// not in the extract), outcomes and true risks come from the truth file.
+/// Builds the labelled cohort at `index` for `outcome`. When the extract
+/// holds a `truth.parquet` and `index` is its last event date (so the outcome
+/// year is not in the extract), emergency admissions and true risks come from
+/// the truth file; otherwise the whole outcome year must be in the extract.
 fn labelled_cohort(
     extract: &Extract,
     index: NaiveDate,
     features: &FeatureTable,
     input: &Path,
+    outcome: Outcome,
 ) -> Result<Labelled> {
-    let people = secondary_use(&features.frame, &extract.patients)?;
+    let mut people = secondary_use(&features.frame, &extract.patients)?;
+    if let Some(feature) = outcome.excludes() {
+        people = people
+            .lazy()
+            .filter(col(feature).fill_null(lit(false)).not())
+            .collect()?;
+    }
     let truth = input.join(TRUTH_FILE);
-    let use_truth = truth.is_file() && extract.last_event_date()? == Some(index);
+    let last = extract.last_event_date()?;
+    let use_truth = truth.is_file() && last == Some(index);
+    if use_truth && outcome != Outcome::EmergencyAdmission {
+        return Err(outcome_error(
+            outcome,
+            format!(
+                "{TRUTH_FILE} holds only emergency admissions after the extract's last date ({index}); \
+                 choose an index date at least 365 days before it"
+            ),
+        ));
+    }
+    if !use_truth {
+        check_outcome_year(outcome, index, last)?;
+    }
     let frame = if use_truth {
         let mut truth = LazyFrame::scan_parquet(
             PlRefPath::new(truth.to_string_lossy().as_ref()),
             ScanArgsParquet::default(),
         )?;
-        let mut columns = vec![
-            col("person_id"),
-            col("true_risk_12m"),
-            col(outcomes::EMERGENCY_ADMISSION_12M),
-        ];
+        let mut columns = vec![col("person_id"), col("true_risk_12m"), col(outcome.name())];
         // Truth files from before the record-based risk was added lack it.
         if truth.collect_schema()?.contains(RECORD_RISK) {
             columns.push(col(RECORD_RISK));
@@ -81,11 +99,11 @@ fn labelled_cohort(
             )
             .collect()?
     } else {
-        let outcome = outcomes::emergency_admission_12m(extract, index)?;
+        let events = outcome.events(extract, index)?;
         people
             .lazy()
             .join(
-                outcome.lazy(),
+                events.lazy(),
                 [col(crate::ingest::PID)],
                 [col(crate::ingest::PID)],
                 left_join_in_order(),
@@ -93,7 +111,7 @@ fn labelled_cohort(
             .collect()?
     };
     let outcome = frame
-        .column(outcomes::EMERGENCY_ADMISSION_12M)?
+        .column(outcome.name())?
         .bool()?
         .iter()
         .map(|v| v.unwrap_or(false))
@@ -119,6 +137,59 @@ fn labelled_cohort(
         oracle,
         record_oracle,
     })
+}
+
+fn outcome_error(outcome: Outcome, reason: String) -> Error {
+    ModelError::Outcome {
+        outcome: outcome.name().to_string(),
+        reason,
+    }
+    .into()
+}
+
+/// Fewest people with (and without) the outcome that training accepts: below
+/// this the penalty search and the holdout metrics are noise.
+pub const MIN_TRAINING_EVENTS: usize = 20;
+
+/// Fails when too few people in the cohort have (or lack) the outcome to fit a model.
+fn require_events(outcome: Outcome, index: NaiveDate, y: &[bool]) -> Result<()> {
+    let events = y.iter().filter(|&&v| v).count();
+    let smaller = events.min(y.len() - events);
+    if smaller >= MIN_TRAINING_EVENTS {
+        return Ok(());
+    }
+    Err(outcome_error(
+        outcome,
+        format!(
+            "{events} of the {} people in the cohort at {index} have it; training needs at least \
+             {MIN_TRAINING_EVENTS} with and {MIN_TRAINING_EVENTS} without (a larger extract or an earlier index date may have more)",
+            y.len()
+        ),
+    ))
+}
+
+/// The outcome year after `index` must end on or before the extract's last
+/// event date, or people would be labelled "no outcome" for want of data.
+fn check_outcome_year(outcome: Outcome, index: NaiveDate, last: Option<NaiveDate>) -> Result<()> {
+    let end = index + chrono::Duration::days(crate::features::YEAR_DAYS);
+    match last {
+        Some(last) if end <= last => Ok(()),
+        Some(last) => Err(outcome_error(
+            outcome,
+            format!(
+                "its year after the index date {index} runs to {end}, past the extract's last event date {last}; \
+                 choose an index date on or before {}",
+                last - chrono::Duration::days(crate::features::YEAR_DAYS)
+            ),
+        )),
+        None => Err(outcome_error(
+            outcome,
+            format!(
+                "the extract has no dated events to measure it from ({})",
+                outcome.source_table()
+            ),
+        )),
+    }
 }
 
 /// Group labels of each fairness attribute for the rows of `frame`.
@@ -154,25 +225,45 @@ pub struct TrainPlan {
     pub synthetic: bool,
     /// Extra feature declarations (TOML).
     pub features: Option<PathBuf>,
+    /// What the model predicts.
+    pub outcome: Outcome,
+    /// A later index date to validate the fitted model at (temporal validation).
+    pub temporal_index: Option<NaiveDate>,
+    /// Top shares and fairness limits for the holdout and temporal evaluations.
+    pub options: EvaluateOptions,
 }
 
-/// Trains the emergency-admission model at `index_date`: features up to and
+/// Trains a model of `plan.outcome` at `index_date`: features up to and
 /// including it, outcome in the 365 days after it, people alive and registered
-/// on it, national opt-outs excluded (training is secondary use).
+/// on it, national opt-outs excluded (training is secondary use). Evaluates it
+/// on the holdout and, if asked, at a later index date.
 pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
+    if let Some(later) = plan.temporal_index.filter(|t| *t <= plan.index_date) {
+        return Err(outcome_error(
+            plan.outcome,
+            format!(
+                "the temporal validation date {later} must be after the training index date {}",
+                plan.index_date
+            ),
+        ));
+    }
     let options = ValidateOptions {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
     };
     let extract = validate(&plan.input, &options)?;
-    let features = derive_features(
-        &extract,
-        plan.index_date,
-        &feature_set(plan.features.as_deref())?,
-    )?;
+    let set = feature_set(plan.features.as_deref())?;
+    let features = derive_features(&extract, plan.index_date, &set)?;
     let Labelled {
         frame, outcome: y, ..
-    } = labelled_cohort(&extract, plan.index_date, &features, &plan.input)?;
+    } = labelled_cohort(
+        &extract,
+        plan.index_date,
+        &features,
+        &plan.input,
+        plan.outcome,
+    )?;
+    require_events(plan.outcome, plan.index_date, &y)?;
     let ids = frame.column("person_id")?.str()?.clone();
     let (mut train_rows, mut holdout_rows, mut folds) = (Vec::new(), Vec::new(), Vec::new());
     for (row, id) in ids.iter().enumerate() {
@@ -228,7 +319,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         model_id: ModelFile::make_id(&plan.name, fit.intercept, &terms),
         name: plan.name.clone(),
         model_type: "logistic".into(),
-        outcome: outcomes::EMERGENCY_ADMISSION_12M.into(),
+        outcome: plan.outcome.name().into(),
         intercept: fit.intercept,
         terms,
         training: TrainingSummary {
@@ -249,6 +340,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
             outcomes: holdout_rows.iter().filter(|&&r| y[r]).count() as u64,
         },
         evaluation: None,
+        temporal_evaluation: None,
         software_version: crate::VERSION.to_string(),
     };
     model.evaluation = Some(holdout_evaluation(
@@ -259,6 +351,20 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         &holdout_rows,
         plan,
     )?);
+    if let Some(later) = plan.temporal_index {
+        let study = Study {
+            extract: &extract,
+            input: &plan.input,
+            set: &set,
+            options: &plan.options,
+        };
+        let mut evaluation = study.evaluate_at(&model, later, plan.outcome)?;
+        evaluation.context.data = Some(format!(
+            "{}, everyone at a later index date (temporal validation)",
+            plan.input.display()
+        ));
+        model.temporal_evaluation = Some(evaluation);
+    }
     Ok(model)
 }
 
@@ -282,7 +388,7 @@ fn holdout_evaluation(
     let risk = score(model, &holdout);
     let outcome: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
     let groups = fairness_groups(&take_rows(frame, rows)?)?;
-    let evaluation = evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default())
+    let evaluation = evaluate(&risk, &outcome, &groups, None, &plan.options)
         .map_err(|e| Error::from(ModelError::Training(format!("holdout evaluation: {e}"))))?;
     Ok(evaluation.with_context(EvaluationContext {
         model_id: Some(model.model_id.clone()),
@@ -315,6 +421,14 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
     let set = feature_set(plan.features.as_deref())?;
     let model = ModelFile::load(&plan.model)?;
     model.require_features(&set, &plan.model)?;
+    let outcome = Outcome::from_name(&model.outcome).ok_or_else(|| ModelError::Invalid {
+        path: plan.model.clone(),
+        reason: format!(
+            "outcome `{}` is not one strata can measure ({})",
+            model.outcome,
+            Outcome::ALL.map(Outcome::name).join(", ")
+        ),
+    })?;
     let extract = validate(
         &plan.input,
         &ValidateOptions {
@@ -322,29 +436,55 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
             ..Default::default()
         },
     )?;
-    let features = derive_features(&extract, plan.index_date, &set)?;
-    let labelled = labelled_cohort(&extract, plan.index_date, &features, &plan.input)?;
-    let mut x = DesignMatrix::build(&labelled.frame, &model.terms)?;
-    x.standardise(&model.terms);
-    let risk = score(&model, &x);
-    let groups = fairness_groups(&labelled.frame)?;
-    let evaluation = evaluate(
-        &risk,
-        &labelled.outcome,
-        &groups,
-        labelled.oracle.as_deref(),
-        &plan.options,
-    )
-    .map_err(|e| ModelError::Training(format!("evaluation: {e}")))?;
-    let evaluation = match &labelled.record_oracle {
-        Some(record) => evaluation.with_record_oracle(record, &labelled.outcome),
-        None => evaluation,
+    let study = Study {
+        extract: &extract,
+        input: &plan.input,
+        set: &set,
+        options: &plan.options,
     };
-    Ok(evaluation.with_context(EvaluationContext {
-        model_id: Some(model.model_id.clone()),
-        outcome: Some(model.outcome.clone()),
-        index_date: Some(plan.index_date),
-        data: Some(plan.input.display().to_string()),
-        synthetic_data: Some(plan.input.join(TRUTH_FILE).is_file()),
-    }))
+    study.evaluate_at(&model, plan.index_date, outcome)
+}
+
+/// One validated extract, ready to evaluate models on.
+struct Study<'a> {
+    extract: &'a Extract,
+    input: &'a Path,
+    set: &'a crate::features::FeatureSet,
+    options: &'a EvaluateOptions,
+}
+
+impl Study<'_> {
+    /// Evaluates `model` on everyone in the labelled cohort at `index`.
+    fn evaluate_at(
+        &self,
+        model: &ModelFile,
+        index: NaiveDate,
+        outcome: Outcome,
+    ) -> Result<Evaluation> {
+        let features = derive_features(self.extract, index, self.set)?;
+        let labelled = labelled_cohort(self.extract, index, &features, self.input, outcome)?;
+        let mut x = DesignMatrix::build(&labelled.frame, &model.terms)?;
+        x.standardise(&model.terms);
+        let risk = score(model, &x);
+        let groups = fairness_groups(&labelled.frame)?;
+        let evaluation = evaluate(
+            &risk,
+            &labelled.outcome,
+            &groups,
+            labelled.oracle.as_deref(),
+            self.options,
+        )
+        .map_err(|e| ModelError::Training(format!("evaluation: {e}")))?;
+        let evaluation = match &labelled.record_oracle {
+            Some(record) => evaluation.with_record_oracle(record, &labelled.outcome),
+            None => evaluation,
+        };
+        Ok(evaluation.with_context(EvaluationContext {
+            model_id: Some(model.model_id.clone()),
+            outcome: Some(model.outcome.clone()),
+            index_date: Some(index),
+            data: Some(self.input.display().to_string()),
+            synthetic_data: Some(self.input.join(TRUTH_FILE).is_file()),
+        }))
+    }
 }

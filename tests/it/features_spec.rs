@@ -478,3 +478,81 @@ fn a_code_list_must_suit_its_table() {
         "{e}"
     );
 }
+
+/// Person ids with `outcome` in days 1–365 after 2025-03-31, sorted.
+fn people_with(extract: &Extract, outcome: outcomes::Outcome) -> Vec<String> {
+    let events = outcome.events(extract, d(INDEX)).expect("outcome");
+    let joined = extract
+        .patients
+        .clone()
+        .lazy()
+        .join(
+            events.lazy(),
+            [col(strata::ingest::PID)],
+            [col(strata::ingest::PID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .sort(["person_id"], Default::default())
+        .collect()
+        .expect("join");
+    joined
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn mortality_and_care_home_entry_count_days_1_to_365_after_the_index_date() {
+    // Deaths: D0 on the index date (not an outcome: dead at the index date),
+    // D1 on day 1, D365 on day 365, D366 on day 366 (outside).
+    // Care: C1 residential from day 1; C2 nursing from day 365; C3 home care
+    // from day 10 (not a care home); C4 residential from day 366 (outside);
+    // C5 nursing from the index date itself (already resident, not an entry).
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        D0,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,2025-03-31,false,false
+        D1,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,2025-04-01,false,false
+        D365,,1930-01-01,M,A,,A81001,PCN1,2000-01-01,2026-03-31,false,false
+        D366,,1930-01-01,M,A,,A81001,PCN1,2000-01-01,2026-04-01,false,false
+        C1,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
+        C2,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
+        C3,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
+        C4,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
+        C5,,1930-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false"
+    );
+    let social_care = "person_id,start_date,end_date,service_type,weekly_cost_gbp
+        C1,2025-04-01,,residential,900
+        C2,2026-03-31,,nursing,1200
+        C3,2025-04-10,,home_care,300
+        C4,2026-04-01,,residential,900
+        C5,2025-03-31,,nursing,1200";
+    let dir = csv_extract(&[("patients", &patients), ("social_care", social_care)]);
+    let options = ValidateOptions {
+        today: d("2026-11-23"),
+        max_reject_fraction: 0.05,
+    };
+    let extract = load_extract(dir.path(), &options).expect("valid extract");
+    assert_eq!(
+        people_with(&extract, outcomes::Outcome::Mortality),
+        ["D1", "D365"]
+    );
+    assert_eq!(
+        people_with(&extract, outcomes::Outcome::CareHomeEntry),
+        ["C1", "C2"]
+    );
+    // C5 is in a care home on the index date, so the care-home-entry cohort leaves them out.
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    let resident = |p| {
+        value(&f, p, "care_home_resident", |c, r| {
+            c.bool().expect("bool").get(r)
+        })
+    };
+    assert_eq!(resident("C5"), Some(true));
+    assert_eq!(resident("C1"), Some(false));
+}

@@ -222,3 +222,134 @@ fn retraining_on_the_sample_data_reproduces_the_default_model() {
     assert_eq!(fresh.training.n_train, shipped.training.n_train);
     assert_eq!(fresh.training.lambda, shipped.training.lambda);
 }
+
+#[test]
+fn train_predicts_mortality_and_validates_at_a_later_index_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("mortality.json");
+    let result = strata(
+        &root(),
+        &[
+            "train",
+            "--input",
+            "sample-data",
+            "--index-date",
+            "2024-03-31",
+            "--temporal-index-date",
+            "2025-03-31",
+            "--outcome",
+            "mortality_12m",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--synthetic",
+        ],
+    );
+    assert!(result.status.success(), "{}", stderr(&result));
+    let model = strata::model::ModelFile::load(&out).expect("model loads");
+    assert_eq!(model.outcome, "mortality_12m");
+    let temporal = model.temporal_evaluation.as_ref().expect("temporal");
+    assert_eq!(
+        temporal.context.index_date,
+        Some("2025-03-31".parse().expect("date"))
+    );
+    // Independently: people in the cohort on 2025-03-31 (born, registered,
+    // alive, no opt-out) and those of them who die in 2025-04-01 … 2026-03-31.
+    let patients = LazyFrame::scan_parquet(
+        PlRefPath::new(
+            root()
+                .join("sample-data/patients.parquet")
+                .to_str()
+                .expect("utf-8"),
+        ),
+        Default::default(),
+    )
+    .expect("scan")
+    .filter(
+        col("date_of_birth")
+            .lt_eq(lit(d("2025-03-31")))
+            .and(col("registered_from").lt_eq(lit(d("2025-03-31"))))
+            .and(
+                col("date_of_death")
+                    .is_null()
+                    .or(col("date_of_death").gt(lit(d("2025-03-31")))),
+            )
+            .and(col("opt_out_national").not())
+            .and(col("opt_out_type1").not()),
+    )
+    .select([
+        len().alias("n"),
+        col("date_of_death")
+            .lt_eq(lit(d("2026-03-31")))
+            .sum()
+            .alias("deaths"),
+    ])
+    .collect()
+    .expect("counts");
+    let n = patients.column("n").expect("n").get(0).expect("n");
+    let deaths = patients
+        .column("deaths")
+        .expect("deaths")
+        .get(0)
+        .expect("d");
+    assert_eq!(temporal.overall.n, n.extract::<u64>().expect("u64"));
+    assert_eq!(
+        temporal.overall.events,
+        deaths.extract::<u64>().expect("u64")
+    );
+    let card = std::fs::read_to_string(out.with_extension("card.md")).expect("card");
+    assert!(card.contains("## Temporal validation"), "{card}");
+    assert!(card.contains("death from any cause"), "{card}");
+}
+
+#[test]
+fn train_refuses_an_outcome_year_past_the_extract_and_too_few_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("m.json");
+    let out = out.to_str().expect("utf-8");
+    let late = strata(
+        &root(),
+        &[
+            "train",
+            "--input",
+            "sample-data",
+            "--index-date",
+            "2025-06-30",
+            "--out",
+            out,
+        ],
+    );
+    assert_eq!(late.status.code(), Some(12), "{}", stderr(&late));
+    assert!(
+        stderr(&late).contains("choose an index date on or before 2025-03-31"),
+        "{}",
+        stderr(&late)
+    );
+    let rare = strata(
+        &root(),
+        &[
+            "train",
+            "--input",
+            "sample-data",
+            "--index-date",
+            "2024-03-31",
+            "--outcome",
+            "care_home_entry_12m",
+            "--out",
+            out,
+        ],
+    );
+    assert_eq!(rare.status.code(), Some(12), "{}", stderr(&rare));
+    assert!(
+        stderr(&rare).contains("training needs at least 20"),
+        "{}",
+        stderr(&rare)
+    );
+    assert!(
+        !std::path::Path::new(out).exists(),
+        "no model file on failure"
+    );
+}
+
+fn d(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("date")
+}
