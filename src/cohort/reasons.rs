@@ -5,10 +5,18 @@
 //! average person in the training population. Terms reading the same feature
 //! (age and its hinges) are added together; the features with the largest
 //! positive contributions are the reasons, worded from the person's own values.
+//!
+//! Each feature column is read once into a typed array before the loop, and
+//! rows are worked on in parallel chunks. A person's reasons depend only on
+//! their own row, so the result is the same for any thread count or row order.
+
+use std::fmt::Write as _;
+use std::ops::Range;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{DesignMatrix, ModelFile};
 
 /// How many reasons each person gets.
@@ -17,129 +25,510 @@ pub const TOP_REASONS: usize = 3;
 /// Contributions smaller than this (in log-odds) are not worth naming.
 const MIN_CONTRIBUTION: f64 = 0.05;
 
+/// Rows per parallel task.
+const CHUNK: usize = 16 * 1024;
+
+/// Rows whose contributions are summed together (a block of them stays in cache).
+const BLOCK: usize = 1024;
+
+/// Every person's reasons, strongest first: `reason_1`, `reason_2` and
+/// `reason_3` columns, null where a person has fewer reasons.
+#[derive(Debug, Clone)]
+pub struct Reasons {
+    columns: [StringChunked; TOP_REASONS],
+}
+
+impl Reasons {
+    /// The number of people.
+    pub fn len(&self) -> usize {
+        self.columns[0].len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The reasons of the person in `row`, strongest first (empty past the end).
+    pub fn person(&self, row: usize) -> Vec<&str> {
+        if row >= self.len() {
+            return Vec::new();
+        }
+        self.columns.iter().map_while(|c| c.get(row)).collect()
+    }
+
+    /// The columns `reason_1..reason_3`, one string per person (null when none).
+    pub fn into_columns(self) -> [Column; TOP_REASONS] {
+        self.columns.map(IntoColumn::into_column)
+    }
+}
+
+/// The name of the column holding each person's `(k + 1)`-th reason.
+fn column_name(k: usize) -> PlSmallStr {
+    format!("reason_{}", k + 1).into()
+}
+
 /// Up to [`TOP_REASONS`] plain-English reasons per row of `frame`, strongest first.
 ///
 /// `x` must be the standardised design matrix of `model` built from `frame`.
-pub fn top_reasons(
-    model: &ModelFile,
-    x: &DesignMatrix,
-    frame: &DataFrame,
-) -> Result<Vec<Vec<String>>> {
-    let features = model.features();
-    let term_feature: Vec<usize> = model
-        .terms
-        .iter()
-        .map(|t| features.iter().position(|f| *f == t.feature).unwrap_or(0))
-        .collect();
-    let columns: Vec<Column> = features
-        .iter()
-        .map(|f| frame.column(f).cloned())
-        .collect::<PolarsResult<Vec<_>>>()?;
-    let mut out = Vec::with_capacity(x.rows);
-    let mut totals = vec![0.0; features.len()];
-    for row in 0..x.rows {
-        totals.iter_mut().for_each(|t| *t = 0.0);
-        for (j, term) in model.terms.iter().enumerate() {
-            totals[term_feature[j]] += term.coefficient * x.columns[j][row];
-        }
-        let mut order: Vec<usize> = (0..features.len())
-            .filter(|&k| totals[k] > MIN_CONTRIBUTION)
-            .collect();
-        // Largest contribution first; ties broken by feature order so results are deterministic.
-        order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
-        let reasons = order
-            .into_iter()
-            .filter_map(|k| describe(features[k], &columns[k], row))
-            .take(TOP_REASONS)
-            .collect();
-        out.push(reasons);
+pub fn top_reasons(model: &ModelFile, x: &DesignMatrix, frame: &DataFrame) -> Result<Reasons> {
+    let rows = x.rows;
+    if frame.height() != rows
+        || x.columns.len() != model.terms.len()
+        || x.columns.iter().any(|c| c.len() != rows)
+    {
+        return Err(Error::Internal(format!(
+            "reasons: the design matrix ({rows} rows, {} terms) does not match the model ({} terms) and feature table ({} rows)",
+            x.columns.len(),
+            model.terms.len(),
+            frame.height()
+        )));
     }
-    Ok(out)
+    let features = model.features();
+    let sources = features
+        .par_iter()
+        .map(|f| Source::prepare(frame.column(f)?))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = Plan {
+        values: sources
+            .par_iter()
+            .map(Source::values)
+            .collect::<Result<Vec<_>>>()?,
+        words: features.iter().map(|f| Words::new(f)).collect(),
+        term_feature: model
+            .terms
+            .iter()
+            .map(|t| features.iter().position(|f| *f == t.feature).unwrap_or(0))
+            .collect(),
+        coefficients: model.terms.iter().map(|t| t.coefficient).collect(),
+        x,
+    };
+    let parts: Vec<[StringChunked; TOP_REASONS]> = (0..rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| plan.chunk(c * CHUNK..((c + 1) * CHUNK).min(rows)))
+        .collect();
+    let mut columns = plan.chunk(0..0);
+    for part in parts {
+        for (column, piece) in columns.iter_mut().zip(part) {
+            column.append_owned(piece)?;
+        }
+    }
+    Ok(Reasons { columns })
+}
+
+/// Everything a parallel task reads.
+struct Plan<'a> {
+    /// One per feature, in the model's feature order.
+    values: Vec<Values<'a>>,
+    words: Vec<Words>,
+    /// For each term, the index of the feature it reads.
+    term_feature: Vec<usize>,
+    coefficients: Vec<f64>,
+    x: &'a DesignMatrix,
+}
+
+impl Plan<'_> {
+    /// The reasons of the people in `rows`, as three string arrays.
+    fn chunk(&self, rows: Range<usize>) -> [StringChunked; TOP_REASONS] {
+        let mut builders: [StringChunkedBuilder; TOP_REASONS] =
+            std::array::from_fn(|k| StringChunkedBuilder::new(column_name(k), rows.len()));
+        let n_features = self.values.len();
+        // Contributions per feature within a block: totals[k * BLOCK + i].
+        let mut totals = vec![0.0; n_features * BLOCK];
+        let mut person: Vec<f64> = Vec::with_capacity(n_features);
+        let mut order: Vec<usize> = Vec::with_capacity(n_features);
+        let mut text = String::new();
+        for block in rows.clone().step_by(BLOCK) {
+            let end = (block + BLOCK).min(rows.end);
+            totals.fill(0.0);
+            // Term by term, so each person's sum is taken in term order.
+            for ((column, &k), w) in self
+                .x
+                .columns
+                .iter()
+                .zip(&self.term_feature)
+                .zip(&self.coefficients)
+            {
+                let sums = &mut totals[k * BLOCK..k * BLOCK + (end - block)];
+                for (t, v) in sums.iter_mut().zip(&column[block..end]) {
+                    *t += w * v;
+                }
+            }
+            for values in &self.values {
+                values.touch(block..end);
+            }
+            for i in 0..end - block {
+                person.clear();
+                person.extend((0..n_features).map(|k| totals[k * BLOCK + i]));
+                order.clear();
+                order.extend((0..n_features).filter(|&k| person[k] > MIN_CONTRIBUTION));
+                // Largest contribution first; ties broken by feature order so results are deterministic.
+                order.sort_unstable_by(|&a, &b| person[b].total_cmp(&person[a]).then(a.cmp(&b)));
+                let mut found = 0;
+                for &k in &order {
+                    if found == TOP_REASONS {
+                        break;
+                    }
+                    if let Some(words) = self.values[k].words(block + i, &self.words[k], &mut text)
+                    {
+                        builders[found].append_value(words);
+                        found += 1;
+                    }
+                }
+                for builder in &mut builders[found..] {
+                    builder.append_null();
+                }
+            }
+        }
+        builders.map(StringChunkedBuilder::finish)
+    }
+}
+
+/// A feature column prepared once for reading person by person.
+enum Source {
+    /// Any integer or float type, in one chunk.
+    Numbers(Column),
+    Flags(Column),
+    Text(Column),
+    /// Any other type (dates, categoricals, ...): read cell by cell.
+    Cells(Column),
+}
+
+impl Source {
+    fn prepare(column: &Column) -> Result<Source> {
+        let dtype = column.dtype();
+        Ok(if dtype.is_integer() || dtype.is_float() {
+            Source::Numbers(column.rechunk())
+        } else if dtype.is_bool() {
+            Source::Flags(column.clone())
+        } else if dtype.is_string() {
+            Source::Text(column.clone())
+        } else {
+            Source::Cells(column.clone())
+        })
+    }
+
+    fn values(&self) -> Result<Values<'_>> {
+        Ok(match self {
+            Source::Numbers(c) => match Dense::of(c) {
+                Some(dense) => Values::Numbers(dense),
+                None => {
+                    Values::NullableNumbers(c.cast(&DataType::Float64)?.f64()?.iter().collect())
+                }
+            },
+            Source::Flags(c) => Values::Flags(c.bool()?.iter().collect()),
+            Source::Text(c) => Values::Text(c.str()?.iter().collect()),
+            Source::Cells(c) => Values::Cells(c),
+        })
+    }
+}
+
+/// One feature's values for every person, typed and contiguous.
+enum Values<'a> {
+    Numbers(Dense<'a>),
+    NullableNumbers(Vec<Option<f64>>),
+    Flags(Vec<Option<bool>>),
+    Text(Vec<Option<&'a str>>),
+    Cells(&'a Column),
+}
+
+impl Values<'_> {
+    /// The words for the person in `row`, `None` when there is nothing to
+    /// say; words not written in advance are written into `buf`.
+    ///
+    /// Values are read as Polars' `AnyValue` would give them: a number for
+    /// any numeric type (1 for a set flag, and parsed from text that is a
+    /// number), text for strings; a flag that is not set says nothing.
+    fn words<'a>(&'a self, row: usize, words: &'a Words, buf: &'a mut String) -> Option<&'a str> {
+        buf.clear();
+        let written = match self {
+            Values::Numbers(v) => return words.number(Some(v.get(row)?), buf),
+            Values::NullableNumbers(v) => return words.number(*v.get(row)?, buf),
+            Values::Flags(v) => match v.get(row)? {
+                Some(false) => false,
+                Some(true) => return words.number(Some(1.0), buf),
+                None => return words.number(None, buf),
+            },
+            Values::Text(v) => {
+                let text = *v.get(row)?;
+                let number = text.and_then(|s| AnyValue::String(s).extract::<f64>());
+                words.wording.write(number, text, buf)
+            }
+            Values::Cells(c) => c
+                .get(row)
+                .is_ok_and(|value| write_any(&value, &words.wording, buf)),
+        };
+        if written { Some(buf.as_str()) } else { None }
+    }
+
+    /// Reads `rows` once in order, a value per cache line, so that the
+    /// scattered reads of single people that follow find them in cache.
+    fn touch(&self, rows: Range<usize>) {
+        match self {
+            Values::Numbers(v) => v.touch(rows),
+            Values::NullableNumbers(v) => lines(v, rows),
+            Values::Flags(v) => lines(v, rows),
+            Values::Text(v) => lines(v, rows),
+            Values::Cells(_) => {}
+        }
+    }
+}
+
+/// A numeric column without nulls, in its own type; read `as f64`, the
+/// values a cast to Float64 gives.
+enum Dense<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+}
+
+impl<'a> Dense<'a> {
+    /// `None` for other types, nulls or several chunks (read as nullable numbers instead).
+    fn of(column: &'a Column) -> Option<Dense<'a>> {
+        Some(match column.dtype() {
+            DataType::Float64 => Dense::F64(column.f64().ok()?.cont_slice().ok()?),
+            DataType::Float32 => Dense::F32(column.f32().ok()?.cont_slice().ok()?),
+            DataType::Int32 => Dense::I32(column.i32().ok()?.cont_slice().ok()?),
+            DataType::Int64 => Dense::I64(column.i64().ok()?.cont_slice().ok()?),
+            DataType::UInt32 => Dense::U32(column.u32().ok()?.cont_slice().ok()?),
+            DataType::UInt64 => Dense::U64(column.u64().ok()?.cont_slice().ok()?),
+            _ => return None,
+        })
+    }
+
+    fn get(&self, row: usize) -> Option<f64> {
+        match self {
+            Dense::F64(v) => v.get(row).copied(),
+            Dense::F32(v) => v.get(row).map(|&x| x as f64),
+            Dense::I32(v) => v.get(row).map(|&x| x as f64),
+            Dense::I64(v) => v.get(row).map(|&x| x as f64),
+            Dense::U32(v) => v.get(row).map(|&x| x as f64),
+            Dense::U64(v) => v.get(row).map(|&x| x as f64),
+        }
+    }
+
+    fn touch(&self, rows: Range<usize>) {
+        match self {
+            Dense::F64(v) => lines(v, rows),
+            Dense::F32(v) => lines(v, rows),
+            Dense::I32(v) => lines(v, rows),
+            Dense::I64(v) => lines(v, rows),
+            Dense::U32(v) => lines(v, rows),
+            Dense::U64(v) => lines(v, rows),
+        }
+    }
+}
+
+/// Reads one value per cache line of `values[rows]`.
+fn lines<T: Copy>(values: &[T], rows: Range<usize>) {
+    let step = (64 / size_of::<T>()).max(1);
+    for v in values.get(rows).unwrap_or_default().iter().step_by(step) {
+        std::hint::black_box(*v);
+    }
+}
+
+/// The words for one `AnyValue`, read the way [`Values::words`] reads typed values.
+fn write_any(value: &AnyValue, wording: &Wording, out: &mut String) -> bool {
+    if let AnyValue::Boolean(false) = value {
+        // A flag is a reason only when it is set.
+        return false;
+    }
+    wording.write(value.extract::<f64>(), value.get_str(), out)
 }
 
 /// Words for one feature value of one person; `None` when there is nothing to say.
 pub fn describe(feature: &str, column: &Column, row: usize) -> Option<String> {
     let value = column.get(row).ok()?;
-    if let AnyValue::Boolean(flag) = value {
-        // A flag is a reason only when it is set.
-        if !flag {
-            return None;
+    let mut out = String::new();
+    write_any(&value, &Wording::new(feature), &mut out).then_some(out)
+}
+
+/// Whole numbers below this are worded once per feature, not once per person.
+const SMALL: usize = 256;
+
+/// A feature's wording, with the words for its small whole numbers written in advance.
+struct Words {
+    wording: Wording,
+    /// `small[k]`: the words for the number `k` (and no text), `None` when there is nothing to say.
+    small: Vec<Option<Box<str>>>,
+}
+
+impl Words {
+    fn new(feature: &str) -> Words {
+        let wording = Wording::new(feature);
+        let small = (0..SMALL)
+            .map(|k| {
+                let mut out = String::new();
+                wording
+                    .write(Some(k as f64), None, &mut out)
+                    .then(|| out.into_boxed_str())
+            })
+            .collect();
+        Words { wording, small }
+    }
+
+    /// The words for a value read as a number (no text), written into `buf`
+    /// unless written in advance.
+    fn number<'a>(&'a self, number: Option<f64>, buf: &'a mut String) -> Option<&'a str> {
+        match number.and_then(small_index) {
+            Some(k) => self.small[k].as_deref(),
+            None => {
+                if self.wording.write(number, None, buf) {
+                    Some(buf.as_str())
+                } else {
+                    None
+                }
+            }
         }
     }
-    let number = value.extract::<f64>();
-    let text = value.get_str().map(str::to_string);
-    let n = number.unwrap_or(0.0);
-    let plural = |one: &str, many: &str| {
-        if (n - 1.0).abs() < f64::EPSILON {
-            one.to_string()
-        } else {
-            many.to_string()
+}
+
+/// `Some(k)` when `n` is exactly the whole number `k` < [`SMALL`] (not −0, not NaN).
+fn small_index(n: f64) -> Option<usize> {
+    let k = n as usize;
+    (k < SMALL && k as f64 == n && n.is_sign_positive()).then_some(k)
+}
+
+/// How a feature's value is put into words, chosen once per feature.
+enum Wording {
+    Age,
+    Sex,
+    ImdDecile,
+    EmergencyAdmissions12m,
+    AeAttendances12m,
+    Medicines12m,
+    Charlson,
+    BedDays12m,
+    EmergencyAdmissions12To24m,
+    OutpatientAttendances12m,
+    LtcCount,
+    Efi,
+    Hfrs,
+    CareHomeResident,
+    SocialCareActive,
+    /// Any other feature: `name with spaces = value`.
+    Other(String),
+}
+
+impl Wording {
+    fn new(feature: &str) -> Wording {
+        match feature {
+            "age" => Wording::Age,
+            "sex" => Wording::Sex,
+            "imd_decile" => Wording::ImdDecile,
+            "emergency_admissions_12m" => Wording::EmergencyAdmissions12m,
+            "ae_attendances_12m" => Wording::AeAttendances12m,
+            "medicines_12m" => Wording::Medicines12m,
+            "charlson_index" | "charlson_quan_2011" => Wording::Charlson,
+            "bed_days_12m" => Wording::BedDays12m,
+            "emergency_admissions_12_24m" => Wording::EmergencyAdmissions12To24m,
+            "outpatient_attendances_12m" => Wording::OutpatientAttendances12m,
+            "ltc_count" => Wording::LtcCount,
+            "efi" => Wording::Efi,
+            "hfrs" => Wording::Hfrs,
+            "care_home_resident" => Wording::CareHomeResident,
+            "social_care_active" => Wording::SocialCareActive,
+            other => Wording::Other(other.replace('_', " ")),
         }
-    };
-    Some(match feature {
-        "age" => format!("aged {}", number? as i64),
-        "sex" => match text.as_deref()? {
-            "F" => "female".into(),
-            "M" => "male".into(),
-            _ => return None,
-        },
-        "imd_decile" => format!("lives in a deprived area (IMD decile {})", number? as i64),
-        "emergency_admissions_12m" => format!(
-            "{} emergency {} in the last 12 months",
-            n as i64,
-            plural("admission", "admissions")
-        ),
-        "ae_attendances_12m" => format!(
-            "{} A&E {} in the last 12 months",
-            n as i64,
-            plural("attendance", "attendances")
-        ),
-        "medicines_12m" => format!(
-            "{} {} in the last 12 months",
-            n as i64,
-            plural("medicine", "different medicines")
-        ),
-        "charlson_index" | "charlson_quan_2011" => format!(
-            "multiple long-term conditions (Charlson index {})",
-            n as i64
-        ),
-        "bed_days_12m" => format!("{} bed days in hospital in the last 12 months", n as i64),
-        "emergency_admissions_12_24m" => {
-            format!(
+    }
+
+    /// Writes the words for a value read as `number` and `text` into `out`;
+    /// false, with nothing written, when there is nothing to say.
+    fn write(&self, number: Option<f64>, text: Option<&str>, out: &mut String) -> bool {
+        let n = number.unwrap_or(0.0);
+        let plural = |one: &'static str, many: &'static str| {
+            if (n - 1.0).abs() < f64::EPSILON {
+                one
+            } else {
+                many
+            }
+        };
+        // Writing into a String cannot fail.
+        let _ = match self {
+            Wording::Age => match number {
+                Some(v) => write!(out, "aged {}", v as i64),
+                None => return false,
+            },
+            Wording::Sex => match text {
+                Some("F") => write!(out, "female"),
+                Some("M") => write!(out, "male"),
+                _ => return false,
+            },
+            Wording::ImdDecile => match number {
+                Some(v) => write!(out, "lives in a deprived area (IMD decile {})", v as i64),
+                None => return false,
+            },
+            Wording::EmergencyAdmissions12m => write!(
+                out,
+                "{} emergency {} in the last 12 months",
+                n as i64,
+                plural("admission", "admissions")
+            ),
+            Wording::AeAttendances12m => write!(
+                out,
+                "{} A&E {} in the last 12 months",
+                n as i64,
+                plural("attendance", "attendances")
+            ),
+            Wording::Medicines12m => write!(
+                out,
+                "{} {} in the last 12 months",
+                n as i64,
+                plural("medicine", "different medicines")
+            ),
+            Wording::Charlson => write!(
+                out,
+                "multiple long-term conditions (Charlson index {})",
+                n as i64
+            ),
+            Wording::BedDays12m => {
+                write!(
+                    out,
+                    "{} bed days in hospital in the last 12 months",
+                    n as i64
+                )
+            }
+            Wording::EmergencyAdmissions12To24m => write!(
+                out,
                 "{} emergency {} 1 to 2 years ago",
                 n as i64,
                 plural("admission", "admissions")
-            )
-        }
-        "outpatient_attendances_12m" => {
-            format!(
+            ),
+            Wording::OutpatientAttendances12m => write!(
+                out,
                 "{} outpatient {} in the last 12 months",
                 n as i64,
                 plural("appointment", "appointments")
-            )
-        }
-        "ltc_count" => format!(
-            "{} long-term {}",
-            n as i64,
-            plural("condition", "conditions")
-        ),
-        "efi" => format!("{} (eFI {n:.2})", crate::codelists::efi_category(n).label()),
-        "hfrs" => format!("hospital frailty risk score {n:.1}"),
-        "care_home_resident" => "lives in a care home".into(),
-        "social_care_active" => "receives adult social care".into(),
-        other => match (number, text) {
-            (Some(v), _) => format!("{} = {}", other.replace('_', " "), trim_number(v)),
-            (None, Some(t)) => format!("{} = {t}", other.replace('_', " ")),
-            _ => return None,
-        },
-    })
-}
-
-fn trim_number(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.2}")
+            ),
+            Wording::LtcCount => write!(
+                out,
+                "{} long-term {}",
+                n as i64,
+                plural("condition", "conditions")
+            ),
+            Wording::Efi => write!(
+                out,
+                "{} (eFI {n:.2})",
+                crate::codelists::efi_category(n).label()
+            ),
+            Wording::Hfrs => write!(out, "hospital frailty risk score {n:.1}"),
+            Wording::CareHomeResident => write!(out, "lives in a care home"),
+            Wording::SocialCareActive => write!(out, "receives adult social care"),
+            Wording::Other(name) => match (number, text) {
+                (Some(v), _) => {
+                    if v.fract() == 0.0 {
+                        write!(out, "{name} = {}", v as i64)
+                    } else {
+                        write!(out, "{name} = {v:.2}")
+                    }
+                }
+                (None, Some(t)) => write!(out, "{name} = {t}"),
+                _ => return false,
+            },
+        };
+        true
     }
 }
 
@@ -147,6 +536,9 @@ fn trim_number(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::model::{Term, Transform};
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     fn model(terms: Vec<Term>) -> ModelFile {
         let text = format!(
@@ -157,6 +549,10 @@ mod tests {
             serde_json::to_string(&terms).expect("terms")
         );
         serde_json::from_str(&text).expect("model json")
+    }
+
+    fn all(reasons: &Reasons) -> Vec<Vec<&str>> {
+        (0..reasons.len()).map(|r| reasons.person(r)).collect()
     }
 
     #[test]
@@ -185,16 +581,422 @@ mod tests {
         let reasons = top_reasons(&m, &x, &frame).expect("reasons");
         // Person 1: admissions 0.8·2 = 1.6, age 0.5·1 = 0.5, medicines −0.4·2 = −0.8 (lowers risk: not a reason).
         assert_eq!(
-            reasons[0],
-            vec![
-                "3 emergency admissions in the last 12 months".to_string(),
-                "aged 87".to_string()
-            ]
+            reasons.person(0),
+            vec!["3 emergency admissions in the last 12 months", "aged 87"]
         );
         // Person 2: admissions −0.4, age −0.5, medicines +0.2 → one reason.
+        assert_eq!(reasons.person(1), vec!["1 medicine in the last 12 months"]);
+        let [first, second, third] = reasons.into_columns();
+        assert_eq!(first.name().as_str(), "reason_1");
+        assert_eq!(second.null_count(), 1);
+        assert_eq!(third.null_count(), 2);
+    }
+
+    #[test]
+    fn a_feature_with_nothing_to_say_gives_way_to_the_next() {
+        // Four features all raise risk; the flag is the largest but not set,
+        // so the next three in order of contribution are the reasons.
+        let terms = ["care_home_resident", "ltc_count", "hfrs", "age"]
+            .iter()
+            .zip([0.9, 0.3, 0.3, 0.1])
+            .map(|(f, w)| {
+                let mut t = Term::new(f, f, Transform::Linear);
+                t.coefficient = w;
+                t
+            })
+            .collect();
+        let frame = DataFrame::new(
+            1,
+            vec![
+                Column::new("care_home_resident".into(), [false]),
+                Column::new("ltc_count".into(), [1u32]),
+                Column::new("hfrs".into(), [5.34f64]),
+                Column::new("age".into(), [Some(90i32)]),
+            ],
+        )
+        .expect("frame");
+        let x = DesignMatrix {
+            rows: 1,
+            columns: vec![vec![1.0]; 4],
+        };
+        let reasons = top_reasons(&model(terms), &x, &frame).expect("reasons");
+        // ltc_count and hfrs tie at 0.3: feature order puts ltc_count first.
         assert_eq!(
-            reasons[1],
-            vec!["1 medicine in the last 12 months".to_string()]
+            reasons.person(0),
+            vec![
+                "1 long-term condition",
+                "hospital frailty risk score 5.3",
+                "aged 90"
+            ]
         );
+    }
+
+    #[test]
+    fn a_design_matrix_of_another_size_is_refused() {
+        let mut age = Term::new("age", "age", Transform::Linear);
+        age.coefficient = 1.0;
+        let frame = DataFrame::new(2, vec![Column::new("age".into(), [80i32, 81])]).expect("frame");
+        let x = DesignMatrix {
+            rows: 1,
+            columns: vec![vec![1.0]],
+        };
+        assert!(top_reasons(&model(vec![age]), &x, &frame).is_err());
+    }
+
+    // --- the cell-by-cell implementation these reasons replaced, kept as an oracle ---
+
+    fn reference_top_reasons(
+        model: &ModelFile,
+        x: &DesignMatrix,
+        frame: &DataFrame,
+    ) -> Vec<Vec<String>> {
+        let features = model.features();
+        let term_feature: Vec<usize> = model
+            .terms
+            .iter()
+            .map(|t| features.iter().position(|f| *f == t.feature).unwrap_or(0))
+            .collect();
+        let columns: Vec<Column> = features
+            .iter()
+            .map(|f| frame.column(f).cloned().expect("column"))
+            .collect();
+        let mut out = Vec::with_capacity(x.rows);
+        let mut totals = vec![0.0; features.len()];
+        for row in 0..x.rows {
+            totals.iter_mut().for_each(|t| *t = 0.0);
+            for (j, term) in model.terms.iter().enumerate() {
+                totals[term_feature[j]] += term.coefficient * x.columns[j][row];
+            }
+            let mut order: Vec<usize> = (0..features.len())
+                .filter(|&k| totals[k] > MIN_CONTRIBUTION)
+                .collect();
+            order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
+            let reasons = order
+                .into_iter()
+                .filter_map(|k| reference_describe(features[k], &columns[k], row))
+                .take(TOP_REASONS)
+                .collect();
+            out.push(reasons);
+        }
+        out
+    }
+
+    fn reference_describe(feature: &str, column: &Column, row: usize) -> Option<String> {
+        let value = column.get(row).ok()?;
+        if let AnyValue::Boolean(false) = value {
+            return None;
+        }
+        let number = value.extract::<f64>();
+        let text = value.get_str().map(str::to_string);
+        let n = number.unwrap_or(0.0);
+        let plural = |one: &str, many: &str| {
+            if (n - 1.0).abs() < f64::EPSILON {
+                one.to_string()
+            } else {
+                many.to_string()
+            }
+        };
+        Some(match feature {
+            "age" => format!("aged {}", number? as i64),
+            "sex" => match text.as_deref()? {
+                "F" => "female".into(),
+                "M" => "male".into(),
+                _ => return None,
+            },
+            "imd_decile" => format!("lives in a deprived area (IMD decile {})", number? as i64),
+            "emergency_admissions_12m" => format!(
+                "{} emergency {} in the last 12 months",
+                n as i64,
+                plural("admission", "admissions")
+            ),
+            "ae_attendances_12m" => format!(
+                "{} A&E {} in the last 12 months",
+                n as i64,
+                plural("attendance", "attendances")
+            ),
+            "medicines_12m" => format!(
+                "{} {} in the last 12 months",
+                n as i64,
+                plural("medicine", "different medicines")
+            ),
+            "charlson_index" | "charlson_quan_2011" => format!(
+                "multiple long-term conditions (Charlson index {})",
+                n as i64
+            ),
+            "bed_days_12m" => format!("{} bed days in hospital in the last 12 months", n as i64),
+            "emergency_admissions_12_24m" => format!(
+                "{} emergency {} 1 to 2 years ago",
+                n as i64,
+                plural("admission", "admissions")
+            ),
+            "outpatient_attendances_12m" => format!(
+                "{} outpatient {} in the last 12 months",
+                n as i64,
+                plural("appointment", "appointments")
+            ),
+            "ltc_count" => format!(
+                "{} long-term {}",
+                n as i64,
+                plural("condition", "conditions")
+            ),
+            "efi" => format!("{} (eFI {n:.2})", crate::codelists::efi_category(n).label()),
+            "hfrs" => format!("hospital frailty risk score {n:.1}"),
+            "care_home_resident" => "lives in a care home".into(),
+            "social_care_active" => "receives adult social care".into(),
+            other => match (number, text) {
+                (Some(v), _) => {
+                    let v = if v.fract() == 0.0 {
+                        format!("{}", v as i64)
+                    } else {
+                        format!("{v:.2}")
+                    };
+                    format!("{} = {v}", other.replace('_', " "))
+                }
+                (None, Some(t)) => format!("{} = {t}", other.replace('_', " ")),
+                _ => return None,
+            },
+        })
+    }
+
+    // --- random populations: every column type, nulls, ties and the threshold ---
+
+    /// The features of the random populations, one term each except age (two).
+    const FEATURES: [&str; 17] = [
+        "age",
+        "age",
+        "sex",
+        "imd_decile",
+        "emergency_admissions_12m",
+        "ae_attendances_12m",
+        "medicines_12m",
+        "charlson_index",
+        "bed_days_12m",
+        "outpatient_attendances_12m",
+        "ltc_count",
+        "efi",
+        "hfrs",
+        "care_home_resident",
+        "social_care_active",
+        "ethnic_group",
+        "last_contact",
+    ];
+
+    /// A population of `rows` people: a feature table with integer, float,
+    /// flag, text and date columns (with nulls, NaN, and text that reads as a
+    /// number), a model of [`FEATURES`], and a design matrix whose values and
+    /// coefficients make ties and contributions of exactly 0.05 common.
+    fn population(rows: usize, seed: u64) -> (ModelFile, DesignMatrix, DataFrame) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let weights = [0.1, 0.2, 0.4, -0.3];
+        let terms: Vec<Term> = FEATURES
+            .iter()
+            .enumerate()
+            .map(|(j, f)| {
+                let mut t = Term::new(&format!("t{j}"), f, Transform::Linear);
+                t.coefficient = weights[rng.random_range(0..weights.len())];
+                t
+            })
+            .collect();
+        let levels = [-1.0, 0.0, 0.25, 0.5, 1.0, 2.0];
+        let x = DesignMatrix {
+            rows,
+            columns: (0..terms.len())
+                .map(|_| {
+                    (0..rows)
+                        .map(|_| levels[rng.random_range(0..levels.len())])
+                        .collect()
+                })
+                .collect(),
+        };
+        // Mostly 0–3 (with 1, which is singular), sometimes either side of
+        // the whole numbers worded in advance, sometimes negative.
+        let ints = |rng: &mut ChaCha8Rng, null: f64| -> Vec<Option<i32>> {
+            (0..rows)
+                .map(|_| {
+                    (!rng.random_bool(null)).then(|| match rng.random_range(0..10) {
+                        0 => rng.random_range(SMALL as i32 - 2..SMALL as i32 + 2),
+                        1 => rng.random_range(-2..0),
+                        _ => rng.random_range(0..4),
+                    })
+                })
+                .collect()
+        };
+        let age = ints(&mut rng, 0.1);
+        let imd = ints(&mut rng, 0.2);
+        let admissions: Vec<u32> = (0..rows).map(|_| rng.random_range(0..4)).collect();
+        let ae: Vec<i32> = ints(&mut rng, 0.0)
+            .into_iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        let medicines: Vec<f64> = (0..rows)
+            .map(|_| f64::from(rng.random_range(0..3)))
+            .collect();
+        // Without nulls, in each numeric type read in place.
+        let charlson: Vec<i64> = ints(&mut rng, 0.0)
+            .into_iter()
+            .map(|v| i64::from(v.unwrap_or(0)))
+            .collect();
+        let bed_days = ints(&mut rng, 0.3);
+        let outpatient: Vec<u64> = ints(&mut rng, 0.0)
+            .into_iter()
+            .map(|v| v.unwrap_or(0).max(0) as u64)
+            .collect();
+        let ltc: Vec<f32> = ints(&mut rng, 0.0)
+            .into_iter()
+            .map(|v| v.unwrap_or(0) as f32)
+            .collect();
+        let floats = |rng: &mut ChaCha8Rng| -> Vec<Option<f64>> {
+            let special = [
+                0.0,
+                -0.0,
+                0.12,
+                0.125,
+                1.0,
+                2.0,
+                255.0,
+                256.0,
+                f64::NAN,
+                0.3333,
+            ];
+            (0..rows)
+                .map(|_| {
+                    (!rng.random_bool(0.15)).then(|| special[rng.random_range(0..special.len())])
+                })
+                .collect()
+        };
+        let efi = floats(&mut rng);
+        let hfrs: Vec<Option<f32>> = floats(&mut rng)
+            .into_iter()
+            .map(|v| v.map(|v| v as f32 * 20.0))
+            .collect();
+        let flags = |rng: &mut ChaCha8Rng| -> Vec<Option<bool>> {
+            (0..rows)
+                .map(|_| (!rng.random_bool(0.2)).then(|| rng.random_bool(0.5)))
+                .collect()
+        };
+        let care_home = flags(&mut rng);
+        let social_care = flags(&mut rng);
+        let texts = |rng: &mut ChaCha8Rng, values: &[&'static str]| -> Vec<Option<&'static str>> {
+            (0..rows)
+                .map(|_| {
+                    (!rng.random_bool(0.15)).then(|| values[rng.random_range(0..values.len())])
+                })
+                .collect()
+        };
+        let sex = texts(&mut rng, &["F", "M", "U", "1"]);
+        let ethnic = texts(&mut rng, &["White", "12", "2.5", "-0", "1e3", "NaN", ""]);
+        let last_contact = ints(&mut rng, 0.3);
+        let frame = DataFrame::new(
+            rows,
+            vec![
+                Column::new("age".into(), age),
+                Column::new("sex".into(), sex),
+                Column::new("imd_decile".into(), imd),
+                Column::new("emergency_admissions_12m".into(), admissions),
+                Column::new("ae_attendances_12m".into(), ae),
+                Column::new("medicines_12m".into(), medicines),
+                Column::new("charlson_index".into(), charlson),
+                Column::new("bed_days_12m".into(), bed_days),
+                Column::new("outpatient_attendances_12m".into(), outpatient),
+                Column::new("ltc_count".into(), ltc),
+                Column::new("efi".into(), efi),
+                Column::new("hfrs".into(), hfrs),
+                Column::new("care_home_resident".into(), care_home),
+                Column::new("social_care_active".into(), social_care),
+                Column::new("ethnic_group".into(), ethnic),
+                Column::new("last_contact".into(), last_contact)
+                    .cast(&DataType::Date)
+                    .expect("date column"),
+            ],
+        )
+        .expect("frame");
+        (model(terms), x, frame)
+    }
+
+    fn cases() -> u32 {
+        std::env::var("STRATA_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(24)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        /// Typed, chunked, parallel reasons say exactly what the cell-by-cell
+        /// implementation said, for every type of column, null and tie.
+        #[test]
+        fn reasons_match_the_cell_by_cell_reference(rows in 0usize..400, seed in any::<u64>()) {
+            let (m, x, frame) = population(rows, seed);
+            let reasons = top_reasons(&m, &x, &frame).expect("reasons");
+            prop_assert_eq!(reasons.len(), rows);
+            prop_assert_eq!(all(&reasons), reference_top_reasons(&m, &x, &frame));
+        }
+    }
+
+    /// More rows than one parallel task takes, and a block boundary inside each task.
+    fn big_population() -> (ModelFile, DesignMatrix, DataFrame) {
+        population(2 * CHUNK + BLOCK + 7, 11)
+    }
+
+    #[test]
+    fn reasons_are_the_same_on_one_thread_and_many() {
+        let (m, x, frame) = big_population();
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| top_reasons(&m, &x, &frame).expect("reasons"))
+        };
+        let one = on(1);
+        let many = on(4);
+        assert_eq!(all(&one), all(&many));
+        assert_eq!(all(&one), reference_top_reasons(&m, &x, &frame));
+    }
+
+    #[test]
+    fn a_persons_reasons_do_not_depend_on_the_other_rows() {
+        let (m, x, frame) = big_population();
+        let reasons = top_reasons(&m, &x, &frame).expect("reasons");
+        // Reverse, then rotate by a third: every person lands in another chunk and block.
+        let rows = x.rows as IdxSize;
+        let order: Vec<IdxSize> = (0..rows)
+            .rev()
+            .cycle()
+            .skip(x.rows / 3)
+            .take(x.rows)
+            .collect();
+        let shuffled_frame = frame
+            .take(&IdxCa::from_vec("order".into(), order.clone()))
+            .expect("take");
+        let shuffled_x = DesignMatrix {
+            rows: x.rows,
+            columns: x
+                .columns
+                .iter()
+                .map(|c| order.iter().map(|&r| c[r as usize]).collect())
+                .collect(),
+        };
+        let shuffled = top_reasons(&m, &shuffled_x, &shuffled_frame).expect("reasons");
+        for (i, &r) in order.iter().enumerate() {
+            assert_eq!(shuffled.person(i), reasons.person(r as usize), "row {r}");
+        }
+    }
+
+    #[test]
+    fn describe_words_one_cell() {
+        let column = Column::new("medicines_12m".into(), [Some(1i32), None]);
+        assert_eq!(
+            describe("medicines_12m", &column, 0).as_deref(),
+            Some("1 medicine in the last 12 months")
+        );
+        assert_eq!(
+            describe("medicines_12m", &column, 1).as_deref(),
+            Some("0 different medicines in the last 12 months")
+        );
+        assert_eq!(describe("medicines_12m", &column, 2), None);
+        let flag = Column::new("care_home_resident".into(), [false]);
+        assert_eq!(describe("care_home_resident", &flag, 0), None);
     }
 }

@@ -34,13 +34,17 @@ pub fn linear_risk(intercept: f64, coefficients: &[f64], x: &DesignMatrix) -> Ve
         .enumerate()
         .for_each(|(chunk, slot)| {
             let start = chunk * CHUNK;
-            for (offset, risk) in slot.iter_mut().enumerate() {
-                let row = start + offset;
-                let mut z = intercept;
-                for (w, column) in coefficients.iter().zip(&x.columns) {
-                    z += w * column[row];
+            // Term by term over the chunk (contiguous reads); each row's sum is
+            // still taken in term order, so the result is the same as row by row.
+            let rows = start..start + slot.len();
+            slot.fill(intercept);
+            for (w, column) in coefficients.iter().zip(&x.columns) {
+                for (z, v) in slot.iter_mut().zip(&column[rows.clone()]) {
+                    *z += w * v;
                 }
-                *risk = sigmoid(z);
+            }
+            for z in slot.iter_mut() {
+                *z = sigmoid(*z);
             }
         });
     out
@@ -56,6 +60,39 @@ mod tests {
         assert!((sigmoid(2.0) + sigmoid(-2.0) - 1.0).abs() < 1e-15);
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert_eq!(sigmoid(1000.0), 1.0);
+    }
+
+    #[test]
+    fn risks_are_the_same_bit_for_bit_as_row_by_row_and_on_any_thread_count() {
+        let rows = 2 * CHUNK + 123;
+        let columns: Vec<Vec<f64>> = (0..5)
+            .map(|j| {
+                (0..rows)
+                    .map(|i| ((i * (j + 3)) % 101) as f64 / 17.0 - 2.5)
+                    .collect()
+            })
+            .collect();
+        let x = DesignMatrix { rows, columns };
+        let coefficients = [0.3, -1.7, 0.01, 2.2, -0.4];
+        // The row-by-row loop this replaced.
+        let reference: Vec<u64> = (0..rows)
+            .map(|row| {
+                let mut z = -1.25;
+                for (w, column) in coefficients.iter().zip(&x.columns) {
+                    z += w * column[row];
+                }
+                sigmoid(z).to_bits()
+            })
+            .collect();
+        for threads in [1, 4] {
+            let risks = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| linear_risk(-1.25, &coefficients, &x));
+            let bits: Vec<u64> = risks.iter().map(|r| r.to_bits()).collect();
+            assert_eq!(bits, reference, "{threads} threads");
+        }
     }
 
     #[test]

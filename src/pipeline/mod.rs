@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
-use crate::cohort::reasons::{TOP_REASONS, top_reasons};
+use crate::cohort::reasons::top_reasons;
 use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
@@ -93,7 +93,7 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let as_of = match plan.as_of {
         Some(date) => date,
         None => extract
-            .last_event_date()?
+            .last_event_date()
             .ok_or_else(|| IngestError::Empty {
                 path: plan.input.join("encounters"),
             })?,
@@ -215,12 +215,8 @@ fn score_population(
         tiers.iter().map(|t| t.label()).collect::<Vec<_>>(),
     ))?;
     frame.with_column(assign_segments(&features.frame)?)?;
-    for k in 0..TOP_REASONS {
-        let column: Vec<Option<&str>> = reasons
-            .iter()
-            .map(|r| r.get(k).map(String::as_str))
-            .collect();
-        frame.with_column(Column::new(format!("reason_{}", k + 1).into(), column))?;
+    for column in reasons.into_columns() {
+        frame.with_column(column)?;
     }
     Ok(frame)
 }
