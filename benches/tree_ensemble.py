@@ -21,6 +21,32 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score
 
 A, FA, B, FB = sys.argv[1:5]
+# Optional: a strata model file trained on A, scored here by an independent
+# re-implementation of its terms (docs/model-card.md) for a paired comparison.
+MODEL = sys.argv[5] if len(sys.argv) > 5 else None
+
+def strata_risk(model_file, f):
+    import json
+    m = json.load(open(model_file))
+    z = np.full(len(f), m['intercept'])
+    for t in m['terms']:
+        v = f[t['feature']]
+        kind = t['transform']['kind']
+        if kind == 'equals':
+            x = (v.astype(str) == t['transform']['value']).astype(float)  # missing text is 0, as in strata
+        elif kind == 'is_missing':
+            x = v.isna().astype(float)
+        else:
+            x = v.astype(float)
+            if kind == 'log1p':
+                x = np.log1p(x.clip(lower=0))
+            elif kind == 'above':
+                x = (x - t['transform']['knot']).clip(lower=0)
+            elif kind == 'below':
+                x = (t['transform']['knot'] - x).clip(lower=0)
+        x = x.fillna(t['impute'])
+        z = z + t['coefficient'] * (x.values - t['center']) / t['scale']
+    return 1 / (1 + np.exp(-z))
 
 def frame(feat, extract):
     f = pq.read_table(feat).to_pandas()
@@ -72,11 +98,20 @@ for lr_, it, leaf in ((0.05, 300, 31), (0.03, 600, 15), (0.1, 200, 63)):
     print(f'gradient boosting (learning rate {lr_}, {g.n_iter_} trees, {leaf} leaves): AUC {a:.4f} slope {slope(yb, p):.3f} mean risk {p.mean():.4f} ({time.time()-t0:.1f}s)')
     if best is None or a > best[0]:
         best = (a, p)
-# Paired bootstrap of the AUC difference (best boosting minus logistic), 200 resamples of B.
-rng = np.random.default_rng(0)
-diffs = []
-for _ in range(200):
-    i = rng.integers(0, len(yb), len(yb))
-    diffs.append(roc_auc_score(yb[i], best[1][i]) - roc_auc_score(yb[i], p_lr[i]))
-lo, hi = np.percentile(diffs, [2.5, 97.5])
-print(f'best boosting minus logistic: {best[0] - roc_auc_score(yb, p_lr):+.4f} (bootstrap 95% CI {lo:+.4f} to {hi:+.4f})')
+
+def paired(label, p_a, p_b):
+    """AUC(p_a) − AUC(p_b) on B with a paired bootstrap 95% CI (200 resamples)."""
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(200):
+        i = rng.integers(0, len(yb), len(yb))
+        diffs.append(roc_auc_score(yb[i], p_a[i]) - roc_auc_score(yb[i], p_b[i]))
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    d = roc_auc_score(yb, p_a) - roc_auc_score(yb, p_b)
+    print(f'{label}: {d:+.4f} (bootstrap 95% CI {lo:+.4f} to {hi:+.4f})')
+
+paired('best boosting minus logistic on all features', best[1], p_lr)
+if MODEL:
+    p_s = strata_risk(MODEL, fb)
+    print(f'strata model ({MODEL}): AUC {roc_auc_score(yb, p_s):.4f} slope {slope(yb, p_s):.3f} mean risk {p_s.mean():.4f}')
+    paired('best boosting minus the strata model', best[1], p_s)

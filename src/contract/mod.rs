@@ -273,6 +273,22 @@ pub fn table(name: &str) -> Option<&'static TableSpec> {
     TABLES.iter().find(|t| t.name == name)
 }
 
+/// The first day of Polars' `Date` type: a date is stored as days since it.
+const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => panic!("1970-01-01 is a valid date"),
+};
+
+/// Days since 1970-01-01: the physical value of a Polars `Date`.
+pub fn epoch_days(date: chrono::NaiveDate) -> i32 {
+    (date - EPOCH).num_days() as i32
+}
+
+/// The date `days` after 1970-01-01 (`None` outside chrono's range).
+pub fn date_from_epoch_days(days: i32) -> Option<chrono::NaiveDate> {
+    EPOCH.checked_add_signed(chrono::Duration::days(i64::from(days)))
+}
+
 /// True when `s` is ten digits whose Modulus 11 check digit is right.
 ///
 /// Weights 10..2 over the first nine digits; check = 11 − (sum mod 11), where

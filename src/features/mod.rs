@@ -92,11 +92,7 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     years
 }
 
-/// Days since 1970-01-01, the physical value of a Polars `Date`.
-pub(crate) fn epoch_days(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (date - epoch).num_days() as i32
-}
+pub(crate) use crate::contract::epoch_days;
 
 /// Computes every feature of `set` for the people in scope at `index`.
 pub fn derive_features(

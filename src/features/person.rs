@@ -107,13 +107,12 @@ pub fn population(extract: &Extract, index: NaiveDate, defs: &[FeatureDef]) -> R
 }
 
 fn ages(people: &DataFrame, index: NaiveDate) -> Result<Vec<Option<i32>>> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let births = people.column("date_of_birth")?.cast(&DataType::Int32)?;
     Ok(births
         .i32()?
         .iter()
         .map(|d| {
-            d.and_then(|days| epoch.checked_add_signed(chrono::Duration::days(i64::from(days))))
+            d.and_then(crate::contract::date_from_epoch_days)
                 .map(|birth| age_on(birth, index))
         })
         .collect())

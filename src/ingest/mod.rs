@@ -367,39 +367,14 @@ fn attach_imd(
     Ok((joined, unmatched))
 }
 
-/// The main date column of each event table, used to find the extract's last date.
-const EVENT_DATE: &[(&str, &str)] = &[
-    ("encounters", "start_date"),
-    ("diagnoses", "date"),
-    ("medications", "date"),
-    ("observations", "date"),
-    ("social_care", "start_date"),
-];
-
 impl Extract {
-    /// The latest valid event date in the extract: the default as-of date.
-    pub fn last_event_date(&self) -> Result<Option<chrono::NaiveDate>, IngestError> {
-        let mut last: Option<i32> = None;
-        for (table, column) in EVENT_DATE {
-            let Some(events) = self.events.get(table) else {
-                continue;
-            };
-            let max = collect_streaming(
-                events
-                    .rows
-                    .clone()
-                    .select([col(*column).max().cast(DataType::Int32)]),
-            )
-            .map_err(|e| source::unreadable(&events.source.display, &e))?;
-            let value = max
-                .column(column)
-                .ok()
-                .and_then(|c| c.i32().ok().and_then(|ca| ca.get(0)));
-            last = last.max(value);
-        }
-        Ok(last.and_then(|days| {
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
-                .checked_add_signed(chrono::Duration::days(i64::from(days)))
-        }))
+    /// The latest valid event date in the extract (the default as-of date),
+    /// found by validation: no extra pass over the data.
+    pub fn last_event_date(&self) -> Option<chrono::NaiveDate> {
+        self.report
+            .tables
+            .iter()
+            .filter_map(|t| t.last_event_date)
+            .max()
     }
 }

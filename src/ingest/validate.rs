@@ -23,6 +23,9 @@ pub const PID: &str = "__pid";
 pub(crate) const BIRTH: &str = "__birth";
 pub(crate) const DEATH: &str = "__death";
 
+/// Aggregate column: the latest main event date of a group of rows.
+const LAST_DATE: &str = "__last_date";
+
 /// How many example rows an issue lists.
 pub const EXAMPLE_ROWS: usize = 5;
 
@@ -73,6 +76,10 @@ pub struct TableReport {
     pub rows_read: u64,
     pub rows_rejected: u64,
     pub issues: Vec<Issue>,
+    /// The latest main event date among valid rows (event tables only): the
+    /// extract's last date is the latest of these, known without another pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_date: Option<NaiveDate>,
 }
 
 impl TableReport {
@@ -301,13 +308,18 @@ pub(crate) fn summarise(
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
     let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
-    let counts = super::collect_streaming(
-        frame
-            .clone()
-            .group_by([col(REASON)])
-            .agg([len().cast(DataType::UInt64).alias("n")]),
-    )
-    .map_err(fail)?;
+    // Event tables: the latest main date per reason, in the same pass.
+    let main_date = source
+        .table
+        .event_dates
+        .first()
+        .filter(|_| source.table.per_person);
+    let mut aggregates = vec![len().cast(DataType::UInt64).alias("n")];
+    if let Some(date) = main_date {
+        aggregates.push(col(*date).max().cast(DataType::Int32).alias(LAST_DATE));
+    }
+    let counts = super::collect_streaming(frame.clone().group_by([col(REASON)]).agg(aggregates))
+        .map_err(fail)?;
     let reasons = counts
         .column(REASON)
         .and_then(|c| c.u32().cloned())
@@ -327,7 +339,19 @@ pub(crate) fn summarise(
         rows_read: 0,
         rows_rejected: 0,
         issues: Vec::new(),
+        last_event_date: None,
     };
+    if main_date.is_some() {
+        let last = counts
+            .column(LAST_DATE)
+            .and_then(|c| c.i32().cloned())
+            .map_err(fail)?;
+        report.last_event_date = reasons
+            .iter()
+            .zip(last.iter())
+            .find_map(|(reason, last)| if reason.is_none() { last } else { None })
+            .and_then(crate::contract::date_from_epoch_days);
+    }
     for (reason, n) in reasons.iter().zip(ns.iter()) {
         let n = n.unwrap_or(0);
         report.rows_read += n;

@@ -64,7 +64,7 @@ fn labelled_cohort(
             .collect()?;
     }
     let truth = input.join(TRUTH_FILE);
-    let last = extract.last_event_date()?;
+    let last = extract.last_event_date();
     let use_truth = truth.is_file() && last == Some(index);
     if use_truth && outcome != Outcome::EmergencyAdmission {
         return Err(outcome_error(

@@ -556,3 +556,23 @@ fn mortality_and_care_home_entry_count_days_1_to_365_after_the_index_date() {
     assert_eq!(resident("C5"), Some(true));
     assert_eq!(resident("C1"), Some(false));
 }
+
+#[test]
+fn the_last_event_date_is_the_latest_valid_main_date_found_by_validation() {
+    let (_dir, extract) = extract();
+    // Encounter e10 starts 2026-04-01, the latest main date of any table
+    // (e9's end date 2026-04-01 is not a main date; social care ends earlier).
+    assert_eq!(extract.last_event_date(), Some(d("2026-04-01")));
+    let encounters = extract.report.table("encounters").expect("encounters");
+    assert_eq!(encounters.last_event_date, Some(d("2026-04-01")));
+    let medications = extract.report.table("medications").expect("medications");
+    assert_eq!(medications.last_event_date, Some(d("2025-03-31")));
+    assert_eq!(
+        extract
+            .report
+            .table("patients")
+            .expect("patients")
+            .last_event_date,
+        None
+    );
+}
