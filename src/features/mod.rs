@@ -25,7 +25,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::error::{Result, SpecError};
-use crate::ingest::{Extract, PID, left_join_in_order};
+use crate::ingest::{Batch, Collected, Extract, PID, Slot, left_join_in_order};
 pub use spec::{FeatureDef, FeatureKind, FeatureType};
 
 /// Days in a 12-month window, counting the index date.
@@ -100,24 +100,60 @@ pub fn derive_features(
     index: NaiveDate,
     set: &FeatureSet,
 ) -> Result<FeatureTable> {
-    let people = person::population(extract, index, set.defs())?;
-    let mut frame = people.lazy();
-    for per_person in events::per_table(extract, index, set.defs())? {
-        frame = frame.join(per_person, [col(PID)], [col(PID)], left_join_in_order());
+    let mut batch = Batch::new();
+    let plan = FeaturePlan::new(extract, index, set, &mut batch)?;
+    let mut collected = batch.collect()?;
+    plan.finish(&mut collected)
+}
+
+/// The features of one index date, planned but not yet computed: their
+/// passes over the event tables wait in a [`Batch`], which may also hold the
+/// extract's validation summaries, so that each table is read once.
+pub struct FeaturePlan {
+    index: NaiveDate,
+    defs: Vec<FeatureDef>,
+    /// The population joined with every per-table aggregate.
+    events: Slot,
+    scores: Option<scores::ScorePlan>,
+}
+
+impl FeaturePlan {
+    /// Plans every feature of `set` for the people in scope at `index`.
+    pub fn new(
+        extract: &Extract,
+        index: NaiveDate,
+        set: &FeatureSet,
+        batch: &mut Batch,
+    ) -> Result<FeaturePlan> {
+        let people = person::population(extract, index, set.defs())?;
+        let mut frame = people.lazy();
+        for per_person in events::per_table(extract, index, set.defs())? {
+            frame = frame.join(per_person, [col(PID)], [col(PID)], left_join_in_order());
+        }
+        Ok(FeaturePlan {
+            index,
+            defs: set.defs().to_vec(),
+            events: batch.add(frame),
+            scores: scores::ScorePlan::new(extract, index, set.defs(), batch),
+        })
     }
-    // The per-table group-bys stream over the event tables; the population side is small.
-    let mut frame = crate::ingest::collect_streaming(frame)?;
-    if let Some(scored) = scores::score_features(extract, index, set.defs())? {
-        frame = frame
-            .lazy()
-            .join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order())
-            .collect()?;
+
+    /// The feature table, from the collected batch.
+    pub fn finish(self, collected: &mut Collected) -> Result<FeatureTable> {
+        let mut frame = collected.take(self.events)?;
+        if let Some(scores) = self.scores {
+            let scored = scores.finish(collected)?;
+            frame = frame
+                .lazy()
+                .join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order())
+                .collect()?;
+        }
+        let frame = finish(frame, &self.defs)?;
+        Ok(FeatureTable {
+            index_date: self.index,
+            frame,
+        })
     }
-    let frame = finish(frame, set.defs())?;
-    Ok(FeatureTable {
-        index_date: index,
-        frame,
-    })
 }
 
 /// Fills "no events" (0 or false), derives thresholds and puts columns in order.

@@ -15,7 +15,7 @@ use crate::codelists::{
     elixhauser_score, hfrs_group, hfrs_score, ltc_categories, ltc_count,
 };
 use crate::error::Result;
-use crate::ingest::{Extract, PID};
+use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 
 /// A category set as bits (wide enough for the 109 HFRS groups).
 type Set = u128;
@@ -71,38 +71,81 @@ impl Family {
     }
 }
 
-/// A frame of [`PID`] plus one column per score feature, or `None` if there are none.
-pub fn score_features(
-    extract: &Extract,
+/// The passes the score features need, registered in a batch: one
+/// (person, code) pass per coded table and, for the eFI, distinct medicines.
+pub struct ScorePlan {
     index: NaiveDate,
-    defs: &[FeatureDef],
-) -> Result<Option<DataFrame>> {
-    let wanted: Vec<(&str, Score, Window)> = defs
-        .iter()
-        .filter_map(|d| match d.kind {
-            FeatureKind::Score { score, window } => Some((d.name.as_str(), score, window)),
-            _ => None,
-        })
-        .collect();
-    if wanted.is_empty() {
-        return Ok(None);
-    }
-    let mut families: Vec<Family> = wanted.iter().map(|w| Family::of(w.1)).collect();
-    families.sort_unstable();
-    families.dedup();
-    let coded = coded_rows(extract, index, &families)?;
-    let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
-    for (_, score, window) in &wanted {
-        let key = (Family::of(*score), *window);
-        if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
-            slot.insert(person_sets(&coded, index, key.0, key.1)?);
+    wanted: Vec<(String, Score, Window)>,
+    coded: Vec<(&'static str, Slot)>,
+    medicines: Option<Slot>,
+}
+
+impl ScorePlan {
+    /// Plans the score features of `defs`, or `None` if there are none.
+    pub fn new(
+        extract: &Extract,
+        index: NaiveDate,
+        defs: &[FeatureDef],
+        batch: &mut Batch,
+    ) -> Option<ScorePlan> {
+        let wanted: Vec<(String, Score, Window)> = defs
+            .iter()
+            .filter_map(|d| match d.kind {
+                FeatureKind::Score { score, window } => Some((d.name.clone(), score, window)),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return None;
         }
+        let mut families: Vec<Family> = wanted.iter().map(|w| Family::of(w.1)).collect();
+        families.sort_unstable();
+        families.dedup();
+        let coded = coded_rows(extract, index, &families)
+            .into_iter()
+            .map(|(table, plan)| (table, batch.add(plan)))
+            .collect();
+        let medicines = if families.contains(&Family::Efi) {
+            distinct_medicines_12m(extract, index).map(|plan| batch.add(plan))
+        } else {
+            None
+        };
+        Some(ScorePlan {
+            index,
+            wanted,
+            coded,
+            medicines,
+        })
     }
-    let polypharmacy = if wanted.iter().any(|w| Family::of(w.1) == Family::Efi) {
-        distinct_medicines_12m(extract, index)?
-    } else {
-        BTreeMap::new()
-    };
+
+    /// A frame of [`PID`] plus one column per score feature.
+    pub fn finish(self, collected: &mut Collected) -> Result<DataFrame> {
+        let index = self.index;
+        let mut coded = CodedRows::new();
+        for (table, slot) in self.coded {
+            coded.insert(table, collected.take(slot)?);
+        }
+        let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
+        for (_, score, window) in &self.wanted {
+            let key = (Family::of(*score), *window);
+            if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
+                slot.insert(person_sets(&coded, index, key.0, key.1)?);
+            }
+        }
+        let polypharmacy = match self.medicines {
+            Some(slot) => medicines_by_person(&collected.take(slot)?)?,
+            None => BTreeMap::new(),
+        };
+        score_columns(&self.wanted, &sets, &polypharmacy)
+    }
+}
+
+/// Scores each person's category sets into one column per wanted feature.
+fn score_columns(
+    wanted: &[(String, Score, Window)],
+    sets: &BTreeMap<(Family, Window), BTreeMap<u32, Set>>,
+    polypharmacy: &BTreeMap<u32, u32>,
+) -> Result<DataFrame> {
     let mut pids: Vec<u32> = sets
         .values()
         .flat_map(|s| s.keys().copied())
@@ -112,6 +155,7 @@ pub fn score_features(
     pids.dedup();
     let mut columns = vec![Column::new(PID.into(), &pids)];
     for (name, score, window) in wanted {
+        let (name, score, window) = (name.as_str(), *score, *window);
         let by_person = &sets[&(Family::of(score), window)];
         let set_of = |p: &u32| by_person.get(p).copied().unwrap_or(0);
         let many = |p: &u32| polypharmacy.get(p).is_some_and(|n| efi_polypharmacy(*n));
@@ -161,7 +205,7 @@ pub fn score_features(
         };
         columns.push(column);
     }
-    Ok(Some(DataFrame::new(pids.len(), columns)?))
+    Ok(DataFrame::new(pids.len(), columns)?)
 }
 
 fn int_column(name: &str, pids: &[u32], value: impl Fn(&u32) -> i32) -> Column {
@@ -178,14 +222,19 @@ fn groups(set: Set) -> impl Iterator<Item = u16> {
 /// table for every score, instead of once per score family and window.
 type CodedRows = BTreeMap<&'static str, DataFrame>;
 
-fn coded_rows(extract: &Extract, index: NaiveDate, families: &[Family]) -> Result<CodedRows> {
+/// The plan of [`CodedRows`] for each coded table the families read.
+fn coded_rows(
+    extract: &Extract,
+    index: NaiveDate,
+    families: &[Family],
+) -> Vec<(&'static str, LazyFrame)> {
     let mut tables: Vec<&'static str> = families
         .iter()
         .flat_map(|f| f.sources().iter().map(|(t, _)| *t))
         .collect();
     tables.sort_unstable();
     tables.dedup();
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     for table in tables {
         let Some(rows) = extract.table(table) else {
             continue;
@@ -196,9 +245,9 @@ fn coded_rows(extract: &Extract, index: NaiveDate, families: &[Family]) -> Resul
             .filter(date.clone().lt_eq(lit(epoch_days(index))))
             .group_by([col(PID), col("code_system"), col("code")])
             .agg([date.max().alias("last")]);
-        out.insert(table, crate::ingest::collect_streaming(plan)?);
+        out.push((table, plan));
     }
-    Ok(out)
+    out
 }
 
 /// Each person's category set from the family's code sources within `window`.
@@ -270,28 +319,31 @@ fn person_sets(
     Ok(by_person)
 }
 
-/// Distinct BNF chemical substances per person in the 365 days ending on `index` (eFI polypharmacy).
-fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Result<BTreeMap<u32, u32>> {
-    let mut out = BTreeMap::new();
-    let Some(rows) = extract.table("medications") else {
-        return Ok(out);
-    };
+/// Distinct BNF chemical substances per person in the 365 days ending on
+/// `index` (eFI polypharmacy): the plan, if the extract has medications.
+fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFrame> {
+    let rows = extract.table("medications")?;
     let date = col("date").cast(DataType::Int32);
-    let plan = rows
-        .clone()
-        .filter(
-            date.clone()
-                .gt_eq(lit(epoch_days(super::window_start(index))))
-                .and(date.lt_eq(lit(epoch_days(index)))),
-        )
-        .group_by([col(PID)])
-        .agg([col("bnf_code")
-            .str()
-            .slice(lit(0), lit(9u64))
-            .n_unique()
-            .cast(DataType::UInt32)
-            .alias("n")]);
-    let counts = crate::ingest::collect_streaming(plan)?;
+    Some(
+        rows.clone()
+            .filter(
+                date.clone()
+                    .gt_eq(lit(epoch_days(super::window_start(index))))
+                    .and(date.lt_eq(lit(epoch_days(index)))),
+            )
+            .group_by([col(PID)])
+            .agg([col("bnf_code")
+                .str()
+                .slice(lit(0), lit(9u64))
+                .n_unique()
+                .cast(DataType::UInt32)
+                .alias("n")]),
+    )
+}
+
+/// The collected [`distinct_medicines_12m`] as person → count.
+fn medicines_by_person(counts: &DataFrame) -> Result<BTreeMap<u32, u32>> {
+    let mut out = BTreeMap::new();
     for (pid, n) in counts
         .column(PID)?
         .u32()?

@@ -5,6 +5,7 @@
 //! stay lazy, so the features stage reads each of them in one streaming pass.
 //! This module never logs or reports identifying values, only row numbers.
 
+pub mod batch;
 mod parse;
 pub mod reference;
 pub mod source;
@@ -17,9 +18,13 @@ use polars::prelude::*;
 
 use crate::contract::{self, TableSpec};
 use crate::error::IngestError;
+pub use batch::{Batch, Collected, Slot};
 pub use source::{FileFormat, TableSource};
 pub use validate::{Action, Issue, PID, TableReport, ValidateOptions};
-use validate::{BIRTH, DEATH, LOC, REASON, loc_expr, plan_table, reason_expr, summarise};
+use validate::{
+    BIRTH, DEATH, LOC, REASON, loc_expr, plan_table, reason_expr, report_from_counts, summarise,
+    summary_plan,
+};
 
 /// A validated event table: the lazy plan of its valid rows (contract
 /// columns, typed, plus [`PID`]) and where it came from.
@@ -90,6 +95,40 @@ pub fn left_join_in_order() -> JoinArgs {
 
 /// Reads and validates the extract in `dir`.
 pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, IngestError> {
+    let mut batch = Batch::new();
+    let pending = open_extract(dir, options, &mut batch)?;
+    let mut collected = pending.collect(batch)?;
+    pending.finish(&mut collected)
+}
+
+/// An extract whose event tables are planned but not yet counted. Its
+/// patients, IMD deciles and lazy event tables are ready, so later stages can
+/// plan their work on it ([`PendingExtract::extract`]); the event tables'
+/// validation summaries wait in a [`Batch`], so that one pass over each table
+/// both validates it and feeds the features ([`PendingExtract::finish`]).
+pub struct PendingExtract {
+    extract: Extract,
+    /// Reports in table order; `Err` holds an event table still to be counted.
+    tables: Vec<std::result::Result<TableReport, PendingTable>>,
+    max_reject_fraction: f64,
+}
+
+/// An event table whose validation summary is registered in a batch.
+struct PendingTable {
+    source: TableSource,
+    rules: Vec<validate::Rule>,
+    /// Every row with its typed values, reason and location (the summary's input).
+    checked: LazyFrame,
+    slot: Slot,
+}
+
+/// Checks files, columns and patients now, and registers each event table's
+/// validation summary in `batch`.
+pub fn open_extract(
+    dir: &Path,
+    options: &ValidateOptions,
+    batch: &mut Batch,
+) -> Result<PendingExtract, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::MissingExtract {
             dir: dir.to_path_buf(),
@@ -100,7 +139,7 @@ pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, In
     let patients_source = require(dir, &contract::PATIENTS)?;
     files.extend(patients_source.files.iter().cloned());
     let (patients, patients_report) = load_patients(&patients_source, options)?;
-    tables.push(patients_report);
+    tables.push(Ok(patients_report));
 
     let keys = patients.clone().lazy().select([
         col("person_id"),
@@ -114,8 +153,8 @@ pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, In
             continue;
         };
         files.extend(source.files.iter().cloned());
-        let (rows, report) = load_events(&source, keys.clone(), options)?;
-        tables.push(report);
+        let (rows, pending) = plan_events(&source, keys.clone(), options, batch)?;
+        tables.push(Err(pending));
         events.insert(spec.name, EventTable { source, rows });
     }
 
@@ -123,7 +162,7 @@ pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, In
         Some(source) => {
             files.extend(source.files.iter().cloned());
             let (lf, report) = load_reference(&source, options)?;
-            tables.push(report);
+            tables.push(Ok(report));
             (lf, "extract".to_string())
         }
         None => (
@@ -132,19 +171,74 @@ pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, In
         ),
     };
     let (patients, unmatched) = attach_imd(patients, imd_table, &patients_source)?;
-    Ok(Extract {
-        dir: dir.to_path_buf(),
-        patients,
-        events,
-        report: ValidationReport {
-            tables,
-            imd: ImdSource {
-                source: imd_label,
-                unmatched_lsoa: unmatched,
+    Ok(PendingExtract {
+        extract: Extract {
+            dir: dir.to_path_buf(),
+            patients,
+            events,
+            report: ValidationReport {
+                tables: Vec::new(),
+                imd: ImdSource {
+                    source: imd_label,
+                    unmatched_lsoa: unmatched,
+                },
+                files,
             },
-            files,
         },
+        tables,
+        max_reject_fraction: options.max_reject_fraction,
     })
+}
+
+impl PendingExtract {
+    /// The extract as far as it is known: patients and lazy event tables are
+    /// ready to plan on; its validation report is empty until [`Self::finish`].
+    pub fn extract(&self) -> &Extract {
+        &self.extract
+    }
+
+    /// Runs `batch` (which holds this extract's summaries and whatever the
+    /// caller added). If the pass fails, each table is summarised alone to
+    /// name the file at fault.
+    pub fn collect(&self, batch: Batch) -> Result<Collected, IngestError> {
+        batch.collect().map_err(|e| self.explain(&e))
+    }
+
+    /// The error of the first table that fails on its own, or `e` itself.
+    fn explain(&self, e: &PolarsError) -> IngestError {
+        for table in self.tables.iter().filter_map(|t| t.as_ref().err()) {
+            if let Err(own) = summarise(table.checked.clone(), &table.source, &table.rules) {
+                return own;
+            }
+        }
+        source::unreadable(&self.extract.dir, e)
+    }
+
+    /// Builds each event table's report from the collected summaries and
+    /// applies the rejection limit: the extract is valid only after this.
+    pub fn finish(self, collected: &mut Collected) -> Result<Extract, IngestError> {
+        let mut extract = self.extract;
+        for table in self.tables {
+            let report = match table {
+                Ok(report) => report,
+                Err(pending) => {
+                    let counts = collected
+                        .take(pending.slot)
+                        .map_err(|e| source::unreadable(&pending.source.display, &e))?;
+                    let report = report_from_counts(
+                        &counts,
+                        pending.checked,
+                        &pending.source,
+                        &pending.rules,
+                    )?;
+                    report.check_threshold(&pending.source, self.max_reject_fraction)?;
+                    report
+                }
+            };
+            extract.report.tables.push(report);
+        }
+        Ok(extract)
+    }
 }
 
 fn find(dir: &Path, spec: &'static TableSpec) -> Result<Option<TableSource>, IngestError> {
@@ -292,13 +386,14 @@ fn remove_bad_nhs_numbers(
     Ok((df.lazy(), Some(issue)))
 }
 
-/// Validates an event table against the patients (`keys`) and returns the
-/// lazy plan of its valid rows.
-fn load_events(
+/// Plans an event table's validation against the patients (`keys`): the lazy
+/// plan of its valid rows, and its summary registered in `batch`.
+fn plan_events(
     source: &TableSource,
     keys: LazyFrame,
     options: &ValidateOptions,
-) -> Result<(LazyFrame, TableReport), IngestError> {
+    batch: &mut Batch,
+) -> Result<(LazyFrame, PendingTable), IngestError> {
     let (raw, schema) = source::scan(source)?;
     let plan = plan_table(source, &schema, options)?;
     let person = plan.values[0].clone();
@@ -311,18 +406,20 @@ fn load_events(
     let mut checked = plan.values.clone();
     checked.push(col(PID));
     checked.push(reason_expr(&plan.rules));
-    let rows_and_reasons = joined.select({
-        let mut with_loc = checked.clone();
-        with_loc.push(loc_expr());
-        with_loc
-    });
-    let report = summarise(rows_and_reasons.clone(), source, &plan.rules)?;
-    report.check_threshold(source, options.max_reject_fraction)?;
-    let rows =
-        rows_and_reasons
-            .filter(col(REASON).is_null())
-            .drop(cols([REASON, LOC, "person_id"]));
-    Ok((rows, report))
+    checked.push(loc_expr());
+    let checked = joined.select(checked);
+    let slot = batch.add(summary_plan(checked.clone(), source));
+    let rows = checked
+        .clone()
+        .filter(col(REASON).is_null())
+        .drop(cols([REASON, LOC, "person_id"]));
+    let pending = PendingTable {
+        source: source.clone(),
+        rules: plan.rules,
+        checked,
+        slot,
+    };
+    Ok((rows, pending))
 }
 
 /// Validates a reference table (no person key) and returns its valid rows.

@@ -307,19 +307,42 @@ pub(crate) fn summarise(
     source: &TableSource,
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
-    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
-    // Event tables: the latest main date per reason, in the same pass.
-    let main_date = source
+    let counts = super::collect_streaming(summary_plan(frame.clone(), source))
+        .map_err(|e| super::source::unreadable(&source.display, &e))?;
+    report_from_counts(&counts, frame, source, rules)
+}
+
+/// The one-pass part of [`summarise`]: rows per rejection reason (null =
+/// valid) and, for event tables, the latest main date per reason. Collect it
+/// with other plans over the same rows to share the pass (see `batch`).
+pub(crate) fn summary_plan(frame: LazyFrame, source: &TableSource) -> LazyFrame {
+    let mut aggregates = vec![len().cast(DataType::UInt64).alias("n")];
+    if let Some(date) = main_date(source) {
+        aggregates.push(col(date).max().cast(DataType::Int32).alias(LAST_DATE));
+    }
+    frame.group_by([col(REASON)]).agg(aggregates)
+}
+
+/// An event table's main date column (the first of its event dates).
+fn main_date(source: &TableSource) -> Option<&'static str> {
+    source
         .table
         .event_dates
         .first()
-        .filter(|_| source.table.per_person);
-    let mut aggregates = vec![len().cast(DataType::UInt64).alias("n")];
-    if let Some(date) = main_date {
-        aggregates.push(col(*date).max().cast(DataType::Int32).alias(LAST_DATE));
-    }
-    let counts = super::collect_streaming(frame.clone().group_by([col(REASON)]).agg(aggregates))
-        .map_err(fail)?;
+        .copied()
+        .filter(|_| source.table.per_person)
+}
+
+/// The table's report from the collected [`summary_plan`]; `frame` is read
+/// again only when rows were rejected, for the first example rows.
+pub(crate) fn report_from_counts(
+    counts: &DataFrame,
+    frame: LazyFrame,
+    source: &TableSource,
+    rules: &[Rule],
+) -> Result<TableReport, IngestError> {
+    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
+    let main_date = main_date(source);
     let reasons = counts
         .column(REASON)
         .and_then(|c| c.u32().cloned())

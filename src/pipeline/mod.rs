@@ -17,8 +17,8 @@ use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
 use crate::error::{Error, GovernanceError, IngestError, Result};
-use crate::features::{FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
-use crate::ingest::{self, Extract, PID, ValidateOptions};
+use crate::features::{FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
+use crate::ingest::{self, Batch, Extract, PID, ValidateOptions};
 use crate::model::{DesignMatrix, ModelFile, score};
 use crate::outputs::disclosure::DisclosureProfile;
 use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
@@ -77,6 +77,26 @@ pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
     Ok(ingest::load_extract(input, options)?)
 }
 
+/// Validates an extract and derives the features at `index` in one pass over
+/// each event table: the validation summaries and the feature aggregations
+/// are collected together, so the shared work (reading, parsing, the person
+/// join, the rules) runs once. The extract is checked (rejection limits)
+/// before the features are used.
+pub fn validate_and_derive(
+    input: &Path,
+    options: &ValidateOptions,
+    index: NaiveDate,
+    set: &FeatureSet,
+) -> Result<(Extract, FeatureTable)> {
+    let mut batch = Batch::new();
+    let pending = ingest::open_extract(input, options, &mut batch)?;
+    let plan = FeaturePlan::new(pending.extract(), index, set, &mut batch)?;
+    let mut collected = pending.collect(batch)?;
+    let extract = pending.finish(&mut collected)?;
+    let features = plan.finish(&mut collected)?;
+    Ok((extract, features))
+}
+
 /// The nightly job: validate, derive features, score, assign tiers and
 /// segments, and publish every output atomically.
 pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
@@ -89,19 +109,31 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
     };
-    let extract = stages.run("validating extract", || validate(&plan.input, &options))?;
-    let as_of = match plan.as_of {
-        Some(date) => date,
-        None => extract
-            .last_event_date()
-            .ok_or_else(|| IngestError::Empty {
-                path: plan.input.join("encounters"),
-            })?,
+    let (extract, features, as_of) = match plan.as_of {
+        // The as-of date is known: validate and derive in one pass.
+        Some(as_of) => {
+            let (extract, features) = stages
+                .run("validating extract and deriving features", || {
+                    validate_and_derive(&plan.input, &options, as_of, &feature_set)
+                })?;
+            (extract, features, as_of)
+        }
+        // The default as-of date is the extract's last event date, known only
+        // after validation: two passes.
+        None => {
+            let extract = stages.run("validating extract", || validate(&plan.input, &options))?;
+            let as_of = extract
+                .last_event_date()
+                .ok_or_else(|| IngestError::Empty {
+                    path: plan.input.join("encounters"),
+                })?;
+            let features = stages.run("deriving features", || {
+                derive_features(&extract, as_of, &feature_set)
+            })?;
+            (extract, features, as_of)
+        }
     };
     tracing::info!(%as_of, "as-of date");
-    let features = stages.run("deriving features", || {
-        derive_features(&extract, as_of, &feature_set)
-    })?;
     let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
     guard_identifiers(&mut people, plan, &extract)?;
 
@@ -371,8 +403,7 @@ pub fn write_features(
     options: &ValidateOptions,
 ) -> Result<u64> {
     let set = feature_set(features)?;
-    let extract = validate(input, options)?;
-    let table = derive_features(&extract, index, &set)?;
+    let (_, table) = validate_and_derive(input, options, index, &set)?;
     let mut frame = table.frame.drop(PID)?;
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("parquet.partial");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{feature_set, validate};
+use super::{feature_set, validate_and_derive};
 use crate::cohort::secondary_use;
 use crate::error::{Error, ModelError, Result};
 use crate::features::outcomes::Outcome;
@@ -251,9 +251,8 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
     };
-    let extract = validate(&plan.input, &options)?;
     let set = feature_set(plan.features.as_deref())?;
-    let features = derive_features(&extract, plan.index_date, &set)?;
+    let (extract, features) = validate_and_derive(&plan.input, &options, plan.index_date, &set)?;
     let Labelled {
         frame, outcome: y, ..
     } = labelled_cohort(
@@ -429,20 +428,18 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
             Outcome::ALL.map(Outcome::name).join(", ")
         ),
     })?;
-    let extract = validate(
-        &plan.input,
-        &ValidateOptions {
-            today: plan.today,
-            ..Default::default()
-        },
-    )?;
+    let options = ValidateOptions {
+        today: plan.today,
+        ..Default::default()
+    };
+    let (extract, features) = validate_and_derive(&plan.input, &options, plan.index_date, &set)?;
     let study = Study {
         extract: &extract,
         input: &plan.input,
         set: &set,
         options: &plan.options,
     };
-    study.evaluate_at(&model, plan.index_date, outcome)
+    study.evaluate(&model, &features, outcome)
 }
 
 /// One validated extract, ready to evaluate models on.
@@ -462,7 +459,18 @@ impl Study<'_> {
         outcome: Outcome,
     ) -> Result<Evaluation> {
         let features = derive_features(self.extract, index, self.set)?;
-        let labelled = labelled_cohort(self.extract, index, &features, self.input, outcome)?;
+        self.evaluate(model, &features, outcome)
+    }
+
+    /// Evaluates `model` on everyone in the labelled cohort of `features`.
+    fn evaluate(
+        &self,
+        model: &ModelFile,
+        features: &FeatureTable,
+        outcome: Outcome,
+    ) -> Result<Evaluation> {
+        let index = features.index_date;
+        let labelled = labelled_cohort(self.extract, index, features, self.input, outcome)?;
         let mut x = DesignMatrix::build(&labelled.frame, &model.terms)?;
         x.standardise(&model.terms);
         let risk = score(model, &x);

@@ -576,3 +576,48 @@ fn the_last_event_date_is_the_latest_valid_main_date_found_by_validation() {
         None
     );
 }
+
+#[test]
+fn sums_and_latest_values_do_not_depend_on_row_order() {
+    // In floating point (0.1 + 0.2) + 0.3 = 0.6000000000000001 but
+    // 0.3 + (0.2 + 0.1) = 0.6: sums are taken in integer millionths, so both
+    // orders give 0.6 exactly. Two packages start on the same latest date:
+    // the greater value ("residential" > "home_care") is the latest in
+    // either order.
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        A,,1950-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
+        B,,1950-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false"
+    );
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        A,a1,outpatient,2025-01-01,,false,0.1
+        A,a2,outpatient,2025-01-02,,false,0.2
+        A,a3,outpatient,2025-01-03,,false,0.3
+        B,b3,outpatient,2025-01-03,,false,0.3
+        B,b2,outpatient,2025-01-02,,false,0.2
+        B,b1,outpatient,2025-01-01,,false,0.1"
+    );
+    let social_care = "person_id,start_date,end_date,service_type,weekly_cost_gbp
+        A,2025-02-01,,home_care,100
+        A,2025-02-01,,residential,900
+        B,2025-02-01,,residential,900
+        B,2025-02-01,,home_care,100";
+    let dir = csv_extract(&[
+        ("patients", &patients),
+        ("encounters", &encounters),
+        ("social_care", social_care),
+    ]);
+    let extract = load_extract(dir.path(), &options()).expect("valid extract");
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    for p in ["A", "B"] {
+        let cost = value(&f, p, "cost_12m", |c, r| c.f64().expect("f64").get(r));
+        assert_eq!(cost, Some(0.6), "{p}");
+        let kind = value(&f, p, "social_care_type", |c, r| {
+            c.str().expect("str").get(r).map(String::from)
+        });
+        assert_eq!(kind.as_deref(), Some("residential"), "{p}");
+    }
+}

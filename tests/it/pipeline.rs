@@ -175,19 +175,7 @@ fn a_second_run_switches_latest_and_keeps_the_first() {
 fn retraining_on_the_sample_data_reproduces_the_default_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("emergency_admission.json");
-    let result = strata(
-        &root(),
-        &[
-            "train",
-            "--input",
-            "sample-data",
-            "--index-date",
-            "2025-03-31",
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--synthetic",
-        ],
-    );
+    let result = train_on_sample_data(&out, "2025-03-31", &["--synthetic"]);
     assert!(result.status.success(), "{}", stderr(&result));
     let load = |p: &std::path::Path| strata::model::ModelFile::load(p).expect("model loads");
     let fresh = load(&out);
@@ -227,20 +215,14 @@ fn retraining_on_the_sample_data_reproduces_the_default_model() {
 fn train_predicts_mortality_and_validates_at_a_later_index_date() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("mortality.json");
-    let result = strata(
-        &root(),
+    let result = train_on_sample_data(
+        &out,
+        "2024-03-31",
         &[
-            "train",
-            "--input",
-            "sample-data",
-            "--index-date",
-            "2024-03-31",
             "--temporal-index-date",
             "2025-03-31",
             "--outcome",
             "mortality_12m",
-            "--out",
-            out.to_str().expect("utf-8"),
             "--synthetic",
         ],
     );
@@ -305,49 +287,41 @@ fn train_predicts_mortality_and_validates_at_a_later_index_date() {
 fn train_refuses_an_outcome_year_past_the_extract_and_too_few_events() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("m.json");
-    let out = out.to_str().expect("utf-8");
-    let late = strata(
-        &root(),
-        &[
-            "train",
-            "--input",
-            "sample-data",
-            "--index-date",
-            "2025-06-30",
-            "--out",
-            out,
-        ],
-    );
+    let late = train_on_sample_data(&out, "2025-06-30", &[]);
     assert_eq!(late.status.code(), Some(12), "{}", stderr(&late));
     assert!(
         stderr(&late).contains("choose an index date on or before 2025-03-31"),
         "{}",
         stderr(&late)
     );
-    let rare = strata(
-        &root(),
-        &[
-            "train",
-            "--input",
-            "sample-data",
-            "--index-date",
-            "2024-03-31",
-            "--outcome",
-            "care_home_entry_12m",
-            "--out",
-            out,
-        ],
-    );
+    let rare = train_on_sample_data(&out, "2024-03-31", &["--outcome", "care_home_entry_12m"]);
     assert_eq!(rare.status.code(), Some(12), "{}", stderr(&rare));
     assert!(
         stderr(&rare).contains("training needs at least 20"),
         "{}",
         stderr(&rare)
     );
-    assert!(
-        !std::path::Path::new(out).exists(),
-        "no model file on failure"
-    );
+    assert!(!out.exists(), "no model file on failure");
+}
+
+/// `strata train --input sample-data --index-date INDEX --out OUT EXTRA...`.
+fn train_on_sample_data(
+    out: &std::path::Path,
+    index: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let out = out.to_str().expect("utf-8");
+    let mut args = vec![
+        "train",
+        "--input",
+        "sample-data",
+        "--index-date",
+        index,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    strata(&root(), &args)
 }
 
 fn d(s: &str) -> chrono::NaiveDate {
