@@ -25,7 +25,7 @@ pub fn per_table(
     extract: &Extract,
     index: NaiveDate,
     defs: &[FeatureDef],
-) -> Result<Vec<LazyFrame>> {
+) -> Result<Vec<(String, LazyFrame)>> {
     let mut by_table: BTreeMap<&str, Vec<&FeatureDef>> = BTreeMap::new();
     for def in defs {
         if let FeatureKind::Events { table, .. } = &def.kind {
@@ -35,9 +35,10 @@ pub fn per_table(
     by_table
         .into_iter()
         .filter_map(|(table, defs)| {
-            extract
-                .table(table)
-                .map(|rows| table_features(rows.clone(), table, index, &defs))
+            extract.table(table).map(|rows| {
+                table_features(rows.clone(), table, index, &defs)
+                    .map(|plan| (table.to_string(), plan))
+            })
         })
         .collect()
 }

@@ -112,8 +112,10 @@ pub fn derive_features(
 pub struct FeaturePlan {
     index: NaiveDate,
     defs: Vec<FeatureDef>,
-    /// The population joined with every per-table aggregate.
-    events: Slot,
+    /// The population in scope at the index date.
+    people: DataFrame,
+    /// One frame of per-person aggregates per event table.
+    events: Vec<Slot>,
     scores: Option<scores::ScorePlan>,
 }
 
@@ -126,29 +128,36 @@ impl FeaturePlan {
         batch: &mut Batch,
     ) -> Result<FeaturePlan> {
         let people = person::population(extract, index, set.defs())?;
-        let mut frame = people.lazy();
-        for per_person in events::per_table(extract, index, set.defs())? {
-            frame = frame.join(per_person, [col(PID)], [col(PID)], left_join_in_order());
-        }
+        let events = events::per_table(extract, index, set.defs())?
+            .into_iter()
+            .map(|(table, plan)| batch.add(&table, plan))
+            .collect();
         Ok(FeaturePlan {
             index,
             defs: set.defs().to_vec(),
-            events: batch.add(frame),
+            people,
+            events,
             scores: scores::ScorePlan::new(extract, index, set.defs(), batch),
         })
     }
 
     /// The feature table, from the collected batch.
     pub fn finish(self, collected: &mut Collected) -> Result<FeatureTable> {
-        let mut frame = collected.take(self.events)?;
+        let mut frame = self.people.lazy();
+        for slot in self.events {
+            let per_person = collected.take(slot)?;
+            frame = frame.join(
+                per_person.lazy(),
+                [col(PID)],
+                [col(PID)],
+                left_join_in_order(),
+            );
+        }
         if let Some(scores) = self.scores {
             let scored = scores.finish(collected)?;
-            frame = frame
-                .lazy()
-                .join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order())
-                .collect()?;
+            frame = frame.join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order());
         }
-        let frame = finish(frame, &self.defs)?;
+        let frame = finish(frame.collect()?, &self.defs)?;
         Ok(FeatureTable {
             index_date: self.index,
             frame,

@@ -103,10 +103,10 @@ impl ScorePlan {
         families.dedup();
         let coded = coded_rows(extract, index, &families)
             .into_iter()
-            .map(|(table, plan)| (table, batch.add(plan)))
+            .map(|(table, plan)| (table, batch.add(table, plan)))
             .collect();
         let medicines = if families.contains(&Family::Efi) {
-            distinct_medicines_12m(extract, index).map(|plan| batch.add(plan))
+            distinct_medicines_12m(extract, index).map(|plan| batch.add("medications", plan))
         } else {
             None
         };

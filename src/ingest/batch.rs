@@ -1,12 +1,16 @@
-//! Collecting many lazy plans in one streaming pass.
+//! Collecting many lazy plans with one pass over each event table.
 //!
 //! Validation summaries and feature aggregations all start from the same
 //! validated rows of each event table. Collected one by one, every plan reads,
 //! parses and joins the table again; collected together, Polars' common
 //! subplan elimination runs the shared part once and feeds every consumer
 //! from it (one physical plan on the streaming engine). Stages register their
-//! plans in a [`Batch`], the batch is collected once, and each stage takes its
-//! results back by [`Slot`].
+//! plans in a [`Batch`] under the table they read, the batch is collected
+//! table by table, and each stage takes its results back by [`Slot`].
+//!
+//! Table by table, not all at once: one `collect_all` over every table runs
+//! all their pipelines concurrently and measured 4.8 GiB peak at 1M people
+//! against 3.7 GiB for separate passes (benches/RESULTS.md, 2026-11-23).
 
 use polars::prelude::*;
 
@@ -14,10 +18,10 @@ use polars::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slot(usize);
 
-/// Plans to run together.
+/// Plans to run, grouped by the table they read.
 #[derive(Default)]
 pub struct Batch {
-    plans: Vec<LazyFrame>,
+    plans: Vec<(String, LazyFrame)>,
 }
 
 impl Batch {
@@ -25,31 +29,50 @@ impl Batch {
         Batch::default()
     }
 
-    /// Registers `plan`; its result is taken back with [`Collected::take`].
-    pub fn add(&mut self, plan: LazyFrame) -> Slot {
-        self.plans.push(plan);
+    /// Registers `plan`, which reads `table`; its result is taken back with
+    /// [`Collected::take`]. Plans of the same table are collected together.
+    pub fn add(&mut self, table: &str, plan: LazyFrame) -> Slot {
+        self.plans.push((table.to_string(), plan));
         Slot(self.plans.len() - 1)
     }
 
-    /// Runs every registered plan in one streaming pass.
+    /// Runs the registered plans, one streaming pass per table (in the order
+    /// tables were first registered).
     pub fn collect(self) -> PolarsResult<Collected> {
-        let frames = match self.plans.len() {
-            0 => Vec::new(),
-            1 => self
-                .plans
-                .into_iter()
-                .map(super::collect_streaming)
-                .collect::<PolarsResult<Vec<_>>>()?,
-            _ => {
-                let optimizations = self.plans[0].get_current_optimizations();
-                let plans = self.plans.into_iter().map(|p| p.logical_plan).collect();
-                LazyFrame::collect_all_with_engine(plans, Engine::Streaming, optimizations)?
+        let mut frames: Vec<Option<DataFrame>> = vec![None; self.plans.len()];
+        let mut tables: Vec<&str> = Vec::new();
+        for (table, _) in &self.plans {
+            if !tables.contains(&table.as_str()) {
+                tables.push(table);
             }
-        };
-        Ok(Collected {
-            frames: frames.into_iter().map(Some).collect(),
-        })
+        }
+        for table in tables {
+            let (slots, plans): (Vec<usize>, Vec<LazyFrame>) = self
+                .plans
+                .iter()
+                .enumerate()
+                .filter(|(_, (t, _))| t == table)
+                .map(|(k, (_, plan))| (k, plan.clone()))
+                .unzip();
+            for (slot, frame) in slots.into_iter().zip(collect_together(plans)?) {
+                frames[slot] = Some(frame);
+            }
+        }
+        Ok(Collected { frames })
     }
+}
+
+/// Collects `plans` in one streaming pass, sharing their common subplans.
+fn collect_together(mut plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    if plans.len() == 1 {
+        return Ok(vec![super::collect_streaming(plans.remove(0))?]);
+    }
+    let Some(first) = plans.first() else {
+        return Ok(Vec::new());
+    };
+    let optimizations = first.get_current_optimizations();
+    let plans = plans.into_iter().map(|p| p.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Streaming, optimizations)
 }
 
 /// The results of a collected [`Batch`].
@@ -76,8 +99,10 @@ mod tests {
         let rows = df!("k" => [1, 1, 2, 3], "v" => [10, 20, 30, 40])?.lazy();
         let shared = rows.with_column((col("v") * lit(2)).alias("w"));
         let mut batch = Batch::new();
-        let total = batch.add(shared.clone().select([col("w").sum()]));
+        let total = batch.add("t", shared.clone().select([col("w").sum()]));
+        let other = batch.add("u", df!("x" => [7])?.lazy());
         let by_key = batch.add(
+            "t",
             shared
                 .group_by([col("k")])
                 .agg([col("w").sum()])
@@ -95,6 +120,7 @@ mod tests {
             [60, 60, 80]
         );
         assert_eq!(got.take(total)?.column("w")?.i32()?.get(0), Some(200));
+        assert_eq!(got.take(other)?.column("x")?.i32()?.get(0), Some(7));
         assert!(got.take(total).is_err(), "a result is taken once");
         Ok(())
     }

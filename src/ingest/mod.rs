@@ -408,7 +408,7 @@ fn plan_events(
     checked.push(reason_expr(&plan.rules));
     checked.push(loc_expr());
     let checked = joined.select(checked);
-    let slot = batch.add(summary_plan(checked.clone(), source));
+    let slot = batch.add(source.table.name, summary_plan(checked.clone(), source));
     let rows = checked
         .clone()
         .filter(col(REASON).is_null())
