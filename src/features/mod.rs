@@ -153,11 +153,15 @@ impl FeaturePlan {
                 left_join_in_order(),
             );
         }
+        let mut frame = frame.collect()?;
         if let Some(scores) = self.scores {
-            let scored = scores.finish(collected)?;
-            frame = frame.join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order());
+            let scored = scores.finish(collected, &frame)?;
+            frame = frame
+                .lazy()
+                .join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order())
+                .collect()?;
         }
-        let frame = finish(frame.collect()?, &self.defs)?;
+        let frame = finish(frame, &self.defs)?;
         Ok(FeatureTable {
             index_date: self.index,
             frame,

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::epoch_days;
-use super::spec::{FeatureDef, FeatureKind, Score, Window};
+use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
 use crate::codelists::{
     CharlsonCategory, CharlsonWeights, CodeSystem, charlson_categories, charlson_score,
     efi_category, efi_deficits, efi_polypharmacy, efi_score, elixhauser_categories,
@@ -77,7 +77,19 @@ pub struct ScorePlan {
     index: NaiveDate,
     wanted: Vec<(String, Score, Window)>,
     coded: Vec<(&'static str, Slot)>,
-    medicines: Option<Slot>,
+    medicines: Medicines,
+}
+
+/// Where the eFI's polypharmacy count (distinct BNF chemical substances in
+/// the 12 months ending on the index date) comes from.
+enum Medicines {
+    /// Not needed (no eFI feature) or no medications table.
+    None,
+    /// An events feature of the same definition (the built-in
+    /// `medicines_12m`): read from the feature frame, no second aggregation.
+    Feature(String),
+    /// A pass of its own.
+    Plan(Slot),
 }
 
 impl ScorePlan {
@@ -105,11 +117,16 @@ impl ScorePlan {
             .into_iter()
             .map(|(table, plan)| (table, batch.add(table, plan)))
             .collect();
-        let medicines = if families.contains(&Family::Efi) {
-            distinct_medicines_12m(extract, index).map(|plan| batch.add("medications", plan))
-        } else {
-            None
-        };
+        let medicines =
+            if !families.contains(&Family::Efi) || extract.table("medications").is_none() {
+                Medicines::None
+            } else if let Some(name) = same_as_polypharmacy(defs, index) {
+                Medicines::Feature(name)
+            } else {
+                distinct_medicines_12m(extract, index).map_or(Medicines::None, |plan| {
+                    Medicines::Plan(batch.add("medications", plan))
+                })
+            };
         Some(ScorePlan {
             index,
             wanted,
@@ -118,8 +135,9 @@ impl ScorePlan {
         })
     }
 
-    /// A frame of [`PID`] plus one column per score feature.
-    pub fn finish(self, collected: &mut Collected) -> Result<DataFrame> {
+    /// A frame of [`PID`] plus one column per score feature; `features` is
+    /// the frame of the other features (for a shared medicines count).
+    pub fn finish(self, collected: &mut Collected, features: &DataFrame) -> Result<DataFrame> {
         let index = self.index;
         let mut coded = CodedRows::new();
         for (table, slot) in self.coded {
@@ -132,9 +150,12 @@ impl ScorePlan {
                 slot.insert(person_sets(&coded, index, key.0, key.1)?);
             }
         }
-        let polypharmacy = match self.medicines {
-            Some(slot) => medicines_by_person(&collected.take(slot)?)?,
-            None => BTreeMap::new(),
+        let polypharmacy = match &self.medicines {
+            Medicines::None => BTreeMap::new(),
+            Medicines::Feature(name) => {
+                medicines_by_person(&features.select([PID, name.as_str()])?, name)?
+            }
+            Medicines::Plan(slot) => medicines_by_person(&collected.take(*slot)?, "n")?,
         };
         score_columns(&self.wanted, &sets, &polypharmacy)
     }
@@ -341,18 +362,75 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFra
     )
 }
 
-/// The collected [`distinct_medicines_12m`] as person → count.
-fn medicines_by_person(counts: &DataFrame) -> Result<BTreeMap<u32, u32>> {
+/// Per-person counts (column `n` of `counts`) as person → count.
+fn medicines_by_person(counts: &DataFrame, n: &str) -> Result<BTreeMap<u32, u32>> {
     let mut out = BTreeMap::new();
-    for (pid, n) in counts
-        .column(PID)?
-        .u32()?
-        .iter()
-        .zip(counts.column("n")?.u32()?.iter())
-    {
+    let values = counts.column(n)?.cast(&DataType::UInt32)?;
+    for (pid, n) in counts.column(PID)?.u32()?.iter().zip(values.u32()?.iter()) {
         if let (Some(pid), Some(n)) = (pid, n) {
             out.insert(pid, n);
         }
     }
     Ok(out)
+}
+
+/// An events feature that counts exactly what [`distinct_medicines_12m`]
+/// counts: all medications, distinct `bnf_code[..9]`, the 365 days ending on
+/// the index date.
+fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String> {
+    defs.iter().find_map(|d| match &d.kind {
+        FeatureKind::Events {
+            table: "medications",
+            filters,
+            codes: None,
+            window,
+            aggregate:
+                Aggregate::CountDistinct {
+                    column,
+                    prefix: Some(9),
+                },
+        } if filters.is_empty()
+            && column == "bnf_code"
+            && window.bounds(index) == (Some(super::window_start(index)), index) =>
+        {
+            Some(d.name.clone())
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::spec::{builtin, parse_features};
+
+    fn medications_feature(window: &str, prefix: u32) -> Vec<FeatureDef> {
+        let text = format!(
+            "[[feature]]\nname = \"m\"\nkind = \"events\"\ngroup = \"Medicines\"\n\
+             table = \"medications\"\nwindow = \"{window}\"\naggregate = \"count_distinct\"\n\
+             of = \"bnf_code\"\nprefix = {prefix}\ndescription = \"test\"\n"
+        );
+        parse_features(&text, "test", std::path::Path::new("."), &[]).expect("valid feature")
+    }
+
+    #[test]
+    fn the_built_in_medicines_count_is_the_efi_polypharmacy_count() {
+        let index = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
+        let defs = builtin().expect("catalogue");
+        assert_eq!(
+            same_as_polypharmacy(&defs, index).as_deref(),
+            Some("medicines_12m")
+        );
+        // The same count over 12 months: shared.
+        let same = medications_feature("-365d..0d", 9);
+        assert_eq!(same_as_polypharmacy(&same, index).as_deref(), Some("m"));
+        // Another window or another prefix: not the same count.
+        for other in [
+            medications_feature("-730d..0d", 9),
+            medications_feature("-365d..-1d", 9),
+            medications_feature("-365d..0d", 7),
+        ] {
+            assert_eq!(same_as_polypharmacy(&other, index), None);
+        }
+    }
 }
