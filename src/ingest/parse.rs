@@ -29,14 +29,18 @@ pub fn parse_column(
 ) -> Result<ParsedColumn, IngestError> {
     let raw = col(spec.name);
     let is_text = matches!(found, DataType::String);
+    // One trimmed expression per column, shared by the value and the
+    // "given" check so the common-subexpression pass computes it once.
+    let text = trimmed(raw.clone());
     let value = match spec.ty {
         ColumnType::Text | ColumnType::NhsNumber => match found {
-            DataType::String => trimmed(raw.clone()),
+            DataType::String => text.clone(),
             d if d.is_integer() => raw.clone().cast(DataType::String),
             _ => return Err(type_error(spec, found, path)),
         },
         ColumnType::Code(_) => match found {
-            DataType::String | DataType::Categorical(..) | DataType::Enum(..) => {
+            DataType::String => text.clone(),
+            DataType::Categorical(..) | DataType::Enum(..) => {
                 trimmed(raw.clone().cast(DataType::String))
             }
             _ => return Err(type_error(spec, found, path)),
@@ -44,7 +48,7 @@ pub fn parse_column(
         ColumnType::Date => match found {
             DataType::Date => raw.clone(),
             DataType::Datetime(..) => raw.clone().cast(DataType::Date),
-            DataType::String => trimmed(raw.clone()).str().to_date(StrptimeOptions {
+            DataType::String => text.clone().str().to_date(StrptimeOptions {
                 format: Some("%Y-%m-%d".into()),
                 strict: false,
                 exact: true,
@@ -60,7 +64,7 @@ pub fn parse_column(
                 .then(lit(false))
                 .otherwise(lit(NULL).cast(DataType::Boolean)),
             DataType::String => {
-                let word = trimmed(raw.clone()).str().to_lowercase();
+                let word = text.clone().str().to_lowercase();
                 when(word.clone().is_in(word_list(TRUE_WORDS), false))
                     .then(lit(true))
                     .when(word.is_in(word_list(FALSE_WORDS), false))
@@ -71,13 +75,13 @@ pub fn parse_column(
         },
         ColumnType::Number => match found {
             d if d.is_primitive_numeric() => raw.clone().cast(DataType::Float64),
-            DataType::String => trimmed(raw.clone()).cast(DataType::Float64),
+            DataType::String => text.clone().cast(DataType::Float64),
             _ => return Err(type_error(spec, found, path)),
         },
         ColumnType::Integer { min, max } => {
             let as_int = match found {
                 d if d.is_integer() => raw.clone().cast(DataType::Int64),
-                DataType::String => trimmed(raw.clone()).cast(DataType::Int64),
+                DataType::String => text.clone().cast(DataType::Int64),
                 _ => return Err(type_error(spec, found, path)),
             };
             when(
@@ -92,9 +96,7 @@ pub fn parse_column(
         }
     };
     let given = if is_text {
-        raw.clone()
-            .is_not_null()
-            .and(trimmed(raw.clone()).neq(lit("")))
+        raw.clone().is_not_null().and(text.clone().neq(lit("")))
     } else {
         raw.clone().is_not_null()
     };
@@ -118,12 +120,30 @@ fn trimmed(text: Expr) -> Expr {
 /// extracts are almost always clean; this only checks the bytes.
 fn trim_column(column: Column) -> PolarsResult<Column> {
     let text = column.str()?;
-    let padded = |s: &str| s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace);
-    if !text.downcast_iter().any(|a| a.values_iter().any(padded)) {
+    if !text.downcast_iter().any(|a| a.values_iter().any(is_padded)) {
         return Ok(column);
     }
     let trimmed: StringChunked = text.iter().map(|v| v.map(str::trim)).collect();
     Ok(trimmed.with_name(text.name().clone()).into_column())
+}
+
+/// Whether `s` starts or ends with whitespace (as `str::trim` sees it). Two
+/// byte comparisons for the usual ASCII text; characters are decoded only
+/// when an end byte is not ASCII.
+fn is_padded(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    if first.is_ascii() && last.is_ascii() {
+        return is_ascii_space(first) || is_ascii_space(last);
+    }
+    s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)
+}
+
+/// ASCII whitespace as `char::is_whitespace` defines it (includes U+000B, unlike `u8::is_ascii_whitespace`).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
 /// `value ∈ codes`, for a parsed code column.
@@ -178,6 +198,29 @@ mod tests {
                 Some("x y".into())
             ]
         );
+    }
+
+    #[test]
+    fn padding_is_found_at_either_end_in_ascii_and_beyond() {
+        for padded in [
+            " a",
+            "a ",
+            "\ta",
+            "a\r\n",
+            "\u{b}a",
+            "\u{a0}a",
+            "a\u{3000}",
+            " ",
+        ] {
+            assert!(is_padded(padded), "{padded:?}");
+        }
+        for clean in ["", "a", "a b", "é", "J45.9", "\u{a0}".trim()] {
+            assert!(!is_padded(clean), "{clean:?}");
+        }
+        // The byte test agrees with char::is_whitespace on every ASCII byte.
+        for b in 0u8..128 {
+            assert_eq!(is_ascii_space(b), char::from(b).is_whitespace(), "{b}");
+        }
     }
 
     #[test]
