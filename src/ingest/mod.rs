@@ -108,9 +108,15 @@ pub fn load_extract(dir: &Path, options: &ValidateOptions) -> Result<Extract, In
 /// both validates it and feeds the features ([`PendingExtract::finish`]).
 pub struct PendingExtract {
     extract: Extract,
-    /// Reports in table order; `Err` holds an event table still to be counted.
-    tables: Vec<std::result::Result<TableReport, PendingTable>>,
+    /// Every table in report order.
+    tables: Vec<TableState>,
     max_reject_fraction: f64,
+}
+
+/// A table of a pending extract: already reported, or waiting for its summary.
+enum TableState {
+    Reported(TableReport),
+    Pending(PendingTable),
 }
 
 /// An event table whose validation summary is registered in a batch.
@@ -139,7 +145,7 @@ pub fn open_extract(
     let patients_source = require(dir, &contract::PATIENTS)?;
     files.extend(patients_source.files.iter().cloned());
     let (patients, patients_report) = load_patients(&patients_source, options)?;
-    tables.push(Ok(patients_report));
+    tables.push(TableState::Reported(patients_report));
 
     let keys = patients.clone().lazy().select([
         col("person_id"),
@@ -154,7 +160,7 @@ pub fn open_extract(
         };
         files.extend(source.files.iter().cloned());
         let (rows, pending) = plan_events(&source, keys.clone(), options, batch)?;
-        tables.push(Err(pending));
+        tables.push(TableState::Pending(pending));
         events.insert(spec.name, EventTable { source, rows });
     }
 
@@ -162,7 +168,7 @@ pub fn open_extract(
         Some(source) => {
             files.extend(source.files.iter().cloned());
             let (lf, report) = load_reference(&source, options)?;
-            tables.push(Ok(report));
+            tables.push(TableState::Reported(report));
             (lf, "extract".to_string())
         }
         None => (
@@ -206,7 +212,11 @@ impl PendingExtract {
 
     /// The error of the first table that fails on its own, or `e` itself.
     fn explain(&self, e: &PolarsError) -> IngestError {
-        for table in self.tables.iter().filter_map(|t| t.as_ref().err()) {
+        let pending = self.tables.iter().filter_map(|t| match t {
+            TableState::Pending(p) => Some(p),
+            TableState::Reported(_) => None,
+        });
+        for table in pending {
             if let Err(own) = summarise(table.checked.clone(), &table.source, &table.rules) {
                 return own;
             }
@@ -220,8 +230,8 @@ impl PendingExtract {
         let mut extract = self.extract;
         for table in self.tables {
             let report = match table {
-                Ok(report) => report,
-                Err(pending) => {
+                TableState::Reported(report) => report,
+                TableState::Pending(pending) => {
                     let counts = collected
                         .take(pending.slot)
                         .map_err(|e| source::unreadable(&pending.source.display, &e))?;
