@@ -116,7 +116,7 @@ pub struct PendingExtract {
 /// A table of a pending extract: already reported, or waiting for its summary.
 enum TableState {
     Reported(TableReport),
-    Pending(PendingTable),
+    Pending(Box<PendingTable>),
 }
 
 /// An event table whose validation summary is registered in a batch.
@@ -160,7 +160,7 @@ pub fn open_extract(
         };
         files.extend(source.files.iter().cloned());
         let (rows, pending) = plan_events(&source, keys.clone(), options, batch)?;
-        tables.push(TableState::Pending(pending));
+        tables.push(TableState::Pending(Box::new(pending)));
         events.insert(spec.name, EventTable { source, rows });
     }
 
