@@ -156,10 +156,7 @@ impl FeaturePlan {
         let mut frame = frame.collect()?;
         if let Some(scores) = self.scores {
             let scored = scores.finish(collected, &frame)?;
-            frame = frame
-                .lazy()
-                .join(scored.lazy(), [col(PID)], [col(PID)], left_join_in_order())
-                .collect()?;
+            frame.hstack_mut(&scored)?;
         }
         let frame = finish(frame, &self.defs)?;
         Ok(FeatureTable {

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -135,98 +137,98 @@ impl ScorePlan {
         })
     }
 
-    /// A frame of [`PID`] plus one column per score feature; `features` is
-    /// the frame of the other features (for a shared medicines count).
-    pub fn finish(self, collected: &mut Collected, features: &DataFrame) -> Result<DataFrame> {
+    /// One column per score feature, aligned with the rows of `features`
+    /// (the frame of the other features, which also holds a shared medicines
+    /// count).
+    pub fn finish(self, collected: &mut Collected, features: &DataFrame) -> Result<Vec<Column>> {
         let index = self.index;
+        let pids: Vec<u32> = features.column(PID)?.u32()?.into_no_null_iter().collect();
+        let people = pids.iter().max().map_or(0, |p| *p as usize + 1);
         let mut coded = CodedRows::new();
         for (table, slot) in self.coded {
             coded.insert(table, collected.take(slot)?);
         }
-        let mut sets: BTreeMap<(Family, Window), BTreeMap<u32, Set>> = BTreeMap::new();
+        let mut sets: BTreeMap<(Family, Window), Vec<Set>> = BTreeMap::new();
         for (_, score, window) in &self.wanted {
             let key = (Family::of(*score), *window);
             if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
-                slot.insert(person_sets(&coded, index, key.0, key.1)?);
+                slot.insert(person_sets(&coded, index, key.0, key.1, people)?);
             }
         }
         let polypharmacy = match &self.medicines {
-            Medicines::None => BTreeMap::new(),
+            Medicines::None => vec![0; people],
             Medicines::Feature(name) => {
-                medicines_by_person(&features.select([PID, name.as_str()])?, name)?
+                medicines_by_person(&features.select([PID, name.as_str()])?, name, people)?
             }
-            Medicines::Plan(slot) => medicines_by_person(&collected.take(*slot)?, "n")?,
+            Medicines::Plan(slot) => medicines_by_person(&collected.take(*slot)?, "n", people)?,
         };
-        score_columns(&self.wanted, &sets, &polypharmacy)
+        Ok(score_columns(&self.wanted, &sets, &polypharmacy, &pids))
     }
 }
 
-/// Scores each person's category sets into one column per wanted feature.
+/// Scores each person's category sets into one column per wanted feature,
+/// one row per person of `pids`. Sets and counts are dense, indexed by
+/// [`PID`]: a lookup per person and feature, with no map and no join.
 fn score_columns(
     wanted: &[(String, Score, Window)],
-    sets: &BTreeMap<(Family, Window), BTreeMap<u32, Set>>,
-    polypharmacy: &BTreeMap<u32, u32>,
-) -> Result<DataFrame> {
-    let mut pids: Vec<u32> = sets
-        .values()
-        .flat_map(|s| s.keys().copied())
-        .chain(polypharmacy.keys().copied())
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
-    let mut columns = vec![Column::new(PID.into(), &pids)];
-    for (name, score, window) in wanted {
-        let (name, score, window) = (name.as_str(), *score, *window);
-        let by_person = &sets[&(Family::of(score), window)];
-        let set_of = |p: &u32| by_person.get(p).copied().unwrap_or(0);
-        let many = |p: &u32| polypharmacy.get(p).is_some_and(|n| efi_polypharmacy(*n));
-        let column = match score {
-            Score::Charlson1987 => int_column(name, &pids, |p| {
-                charlson_score(set_of(p) as u32, CharlsonWeights::Charlson1987) as i32
-            }),
-            Score::CharlsonQuan2011 => int_column(name, &pids, |p| {
-                charlson_score(set_of(p) as u32, CharlsonWeights::Quan2011) as i32
-            }),
-            Score::ElixhauserVanWalraven => {
-                int_column(name, &pids, |p| elixhauser_score(set_of(p) as u64))
+    sets: &BTreeMap<(Family, Window), Vec<Set>>,
+    polypharmacy: &[u32],
+    pids: &[u32],
+) -> Vec<Column> {
+    wanted
+        .par_iter()
+        .map(|(name, score, window)| {
+            let (name, score) = (name.as_str(), *score);
+            let by_person = &sets[&(Family::of(score), *window)];
+            let set_of = |p: &u32| by_person[*p as usize];
+            let many = |p: &u32| efi_polypharmacy(polypharmacy[*p as usize]);
+            match score {
+                Score::Charlson1987 => int_column(name, pids, |p| {
+                    charlson_score(set_of(p) as u32, CharlsonWeights::Charlson1987) as i32
+                }),
+                Score::CharlsonQuan2011 => int_column(name, pids, |p| {
+                    charlson_score(set_of(p) as u32, CharlsonWeights::Quan2011) as i32
+                }),
+                Score::ElixhauserVanWalraven => {
+                    int_column(name, pids, |p| elixhauser_score(set_of(p) as u64))
+                }
+                Score::Hfrs => Column::new(
+                    name.into(),
+                    pids.iter()
+                        .map(|p| hfrs_score(groups(set_of(p))))
+                        .collect::<Vec<f64>>(),
+                ),
+                Score::Ltc(ltc) => Column::new(
+                    name.into(),
+                    pids.iter()
+                        .map(|p| set_of(p) & Set::from(ltc.bit()) != 0)
+                        .collect::<Vec<bool>>(),
+                ),
+                Score::MetastaticCancer => Column::new(
+                    name.into(),
+                    pids.iter()
+                        .map(|p| {
+                            set_of(p) & Set::from(CharlsonCategory::MetastaticSolidTumour.bit())
+                                != 0
+                        })
+                        .collect::<Vec<bool>>(),
+                ),
+                Score::LtcCount => int_column(name, pids, |p| ltc_count(set_of(p) as u32) as i32),
+                Score::Efi => Column::new(
+                    name.into(),
+                    pids.iter()
+                        .map(|p| efi_score(set_of(p) as u64, many(p)))
+                        .collect::<Vec<f64>>(),
+                ),
+                Score::EfiCategory => Column::new(
+                    name.into(),
+                    pids.iter()
+                        .map(|p| efi_category(efi_score(set_of(p) as u64, many(p))).label())
+                        .collect::<Vec<&str>>(),
+                ),
             }
-            Score::Hfrs => Column::new(
-                name.into(),
-                pids.iter()
-                    .map(|p| hfrs_score(groups(set_of(p))))
-                    .collect::<Vec<f64>>(),
-            ),
-            Score::Ltc(ltc) => Column::new(
-                name.into(),
-                pids.iter()
-                    .map(|p| set_of(p) & Set::from(ltc.bit()) != 0)
-                    .collect::<Vec<bool>>(),
-            ),
-            Score::MetastaticCancer => Column::new(
-                name.into(),
-                pids.iter()
-                    .map(|p| {
-                        set_of(p) & Set::from(CharlsonCategory::MetastaticSolidTumour.bit()) != 0
-                    })
-                    .collect::<Vec<bool>>(),
-            ),
-            Score::LtcCount => int_column(name, &pids, |p| ltc_count(set_of(p) as u32) as i32),
-            Score::Efi => Column::new(
-                name.into(),
-                pids.iter()
-                    .map(|p| efi_score(set_of(p) as u64, many(p)))
-                    .collect::<Vec<f64>>(),
-            ),
-            Score::EfiCategory => Column::new(
-                name.into(),
-                pids.iter()
-                    .map(|p| efi_category(efi_score(set_of(p) as u64, many(p))).label())
-                    .collect::<Vec<&str>>(),
-            ),
-        };
-        columns.push(column);
-    }
-    Ok(DataFrame::new(pids.len(), columns)?)
+        })
+        .collect()
 }
 
 fn int_column(name: &str, pids: &[u32], value: impl Fn(&u32) -> i32) -> Column {
@@ -271,14 +273,16 @@ fn coded_rows(
     out
 }
 
-/// Each person's category set from the family's code sources within `window`.
+/// Each person's category set from the family's code sources within
+/// `window`, indexed by [`PID`] (`people` entries; empty sets for people with no codes).
 fn person_sets(
     coded: &CodedRows,
     index: NaiveDate,
     family: Family,
     window: Window,
-) -> Result<BTreeMap<u32, Set>> {
-    let mut by_person: BTreeMap<u32, Set> = BTreeMap::new();
+    people: usize,
+) -> Result<Vec<Set>> {
+    let mut by_person: Vec<Set> = vec![0; people];
     let (lo, _) = window.bounds(index);
     for (table, system) in family.sources() {
         let Some(rows) = coded.get(table) else {
@@ -332,8 +336,10 @@ fn person_sets(
         let lows = person_sets.column("low")?.u64()?.clone();
         let highs = person_sets.column("high")?.u64()?.clone();
         for ((pid, low), high) in pids.iter().zip(lows.iter()).zip(highs.iter()) {
-            if let (Some(pid), Some(low), Some(high)) = (pid, low, high) {
-                *by_person.entry(pid).or_insert(0) |= Set::from(low) | (Set::from(high) << 64);
+            if let (Some(pid), Some(low), Some(high)) = (pid, low, high)
+                && let Some(set) = by_person.get_mut(pid as usize)
+            {
+                *set |= Set::from(low) | (Set::from(high) << 64);
             }
         }
     }
@@ -362,13 +368,16 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFra
     )
 }
 
-/// Per-person counts (column `n` of `counts`) as person → count.
-fn medicines_by_person(counts: &DataFrame, n: &str) -> Result<BTreeMap<u32, u32>> {
-    let mut out = BTreeMap::new();
+/// Per-person counts (column `n` of `counts`) indexed by [`PID`]
+/// (`people` entries; 0 for people without a row).
+fn medicines_by_person(counts: &DataFrame, n: &str, people: usize) -> Result<Vec<u32>> {
+    let mut out = vec![0; people];
     let values = counts.column(n)?.cast(&DataType::UInt32)?;
     for (pid, n) in counts.column(PID)?.u32()?.iter().zip(values.u32()?.iter()) {
-        if let (Some(pid), Some(n)) = (pid, n) {
-            out.insert(pid, n);
+        if let (Some(pid), Some(n)) = (pid, n)
+            && let Some(slot) = out.get_mut(pid as usize)
+        {
+            *slot = n;
         }
     }
     Ok(out)
