@@ -54,11 +54,30 @@ impl Batch {
                 .filter(|(_, (t, _))| t == table)
                 .map(|(k, (_, plan))| (k, plan.clone()))
                 .unzip();
-            for (slot, frame) in slots.into_iter().zip(collect_together(plans)?) {
+            super::usage::reset_peak();
+            let start = std::time::Instant::now();
+            let results = collect_together(plans)?;
+            log_pass(table, slots.len(), start.elapsed().as_secs_f64());
+            for (slot, frame) in slots.into_iter().zip(results) {
                 frames[slot] = Some(frame);
             }
         }
         Ok(Collected { frames })
+    }
+}
+
+/// Logs what one table's pass cost (never any value from the data).
+fn log_pass(table: &str, plans: usize, seconds: f64) {
+    match super::usage::memory() {
+        Some(m) => tracing::info!(
+            table,
+            plans,
+            seconds,
+            peak_mib = m.peak_mib.round(),
+            resident_mib = m.resident_mib.round(),
+            "table pass finished"
+        ),
+        None => tracing::info!(table, plans, seconds, "table pass finished"),
     }
 }
 

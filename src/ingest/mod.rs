@@ -7,8 +7,10 @@
 
 pub mod batch;
 mod parse;
+mod person_index;
 pub mod reference;
 pub mod source;
+pub mod usage;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -19,11 +21,11 @@ use polars::prelude::*;
 use crate::contract::{self, TableSpec};
 use crate::error::IngestError;
 pub use batch::{Batch, Collected, Slot};
+use person_index::PersonIndex;
 pub use source::{FileFormat, TableSource};
 pub use validate::{Action, Issue, PID, TableReport, ValidateOptions};
 use validate::{
-    BIRTH, DEATH, LOC, REASON, loc_expr, plan_table, reason_expr, report_from_counts, summarise,
-    summary_plan,
+    LOC, REASON, loc_expr, plan_table, reason_expr, report_from_counts, summarise, summary_plan,
 };
 
 /// A validated event table: the lazy plan of its valid rows (contract
@@ -147,19 +149,17 @@ pub fn open_extract(
     let (patients, patients_report) = load_patients(&patients_source, options)?;
     tables.push(TableState::Reported(patients_report));
 
-    let keys = patients.clone().lazy().select([
-        col("person_id"),
-        col(PID),
-        col("date_of_birth").alias(BIRTH),
-        col("date_of_death").alias(DEATH),
-    ]);
+    let keys = Arc::new(
+        PersonIndex::new(&patients)
+            .map_err(|e| source::unreadable(&patients_source.display, &e))?,
+    );
     let mut events = BTreeMap::new();
     for spec in contract::TABLES.iter().filter(|t| t.per_person) {
         let Some(source) = find(dir, spec)? else {
             continue;
         };
         files.extend(source.files.iter().cloned());
-        let (rows, pending) = plan_events(&source, keys.clone(), options, batch)?;
+        let (rows, pending) = plan_events(&source, &keys, options, batch)?;
         tables.push(TableState::Pending(Box::new(pending)));
         events.insert(spec.name, EventTable { source, rows });
     }
@@ -400,19 +400,14 @@ fn remove_bad_nhs_numbers(
 /// plan of its valid rows, and its summary registered in `batch`.
 fn plan_events(
     source: &TableSource,
-    keys: LazyFrame,
+    keys: &Arc<PersonIndex>,
     options: &ValidateOptions,
     batch: &mut Batch,
 ) -> Result<(LazyFrame, PendingTable), IngestError> {
     let (raw, schema) = source::scan(source)?;
     let plan = plan_table(source, &schema, options)?;
     let person = plan.values[0].clone();
-    let joined = raw.with_column(person).join(
-        keys,
-        [col("person_id")],
-        [col("person_id")],
-        JoinArgs::new(JoinType::Left),
-    );
+    let joined = keys.attach(raw.with_column(person));
     let mut checked = plan.values.clone();
     checked.push(col(PID));
     checked.push(reason_expr(&plan.rules));

@@ -48,7 +48,8 @@ impl Stages {
         let result = work();
         spinner.finish_and_clear();
         let seconds = start.elapsed().as_secs_f64();
-        tracing::info!(stage = name, seconds, "stage finished");
+        let resident_mib = ingest::usage::memory().map(|m| m.resident_mib.round());
+        tracing::info!(stage = name, seconds, resident_mib, "stage finished");
         self.times.push(StageTime {
             stage: name.to_string(),
             seconds,
