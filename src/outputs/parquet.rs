@@ -6,6 +6,7 @@ use std::fs::File;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::OutputError;
 
@@ -54,7 +55,7 @@ pub fn write_partitioned(
         .and_then(|c| c.cast(&DataType::String))
         .map_err(parquet_error)?;
     let keys = keys.str().map_err(parquet_error)?;
-    let mut written = Vec::new();
+    let mut parts: Vec<(String, usize, usize)> = Vec::new();
     let mut start = 0usize;
     let n = sorted.height();
     while start < n {
@@ -63,19 +64,25 @@ pub fn write_partitioned(
         while end < n && keys.get(end) == value {
             end += 1;
         }
-        let folder = format!("{key}={}", partition_value(value));
-        let target = dir.join(&folder);
-        std::fs::create_dir_all(&target).map_err(|source| OutputError::Io {
-            path: target.clone(),
-            action: "creating a partition folder",
-            source,
-        })?;
-        let mut part = sorted.slice(start as i64, end - start);
-        let rows = write_parquet(&mut part, &target.join("part-0.parquet"))?;
-        written.push((format!("{folder}/part-0.parquet"), rows));
+        parts.push((format!("{key}={}", partition_value(value)), start, end));
         start = end;
     }
-    Ok(written)
+    // Partitions are independent files: written in parallel (a practice's
+    // file is small, so one file alone keeps only one core busy).
+    parts
+        .into_par_iter()
+        .map(|(folder, start, end)| {
+            let target = dir.join(&folder);
+            std::fs::create_dir_all(&target).map_err(|source| OutputError::Io {
+                path: target.clone(),
+                action: "creating a partition folder",
+                source,
+            })?;
+            let mut part = sorted.slice(start as i64, end - start);
+            let rows = write_parquet(&mut part, &target.join("part-0.parquet"))?;
+            Ok((format!("{folder}/part-0.parquet"), rows))
+        })
+        .collect()
 }
 
 /// A partition value safe in a path: letters, digits, `-` and `_` kept, the
