@@ -114,7 +114,7 @@ for stage in $STAGES_TO_TIME; do
   case "$stage" in
     validate) timed validate "$BIN" validate --input "$EXTRACT" ;;
     features) timed features "$BIN" features --input "$EXTRACT" --index-date "$AS_OF" --out "$WORK/features.parquet" ;;
-    run) timed run "$BIN" run --input "$EXTRACT" --as-of "$AS_OF" --model "$MODEL" --out "$WORK/out" ;;
+    run) timed run "$BIN" -v run --input "$EXTRACT" --as-of "$AS_OF" --model "$MODEL" --out "$WORK/out" ;;
     *) echo "unknown stage in E2E_STAGES: $stage" >&2; exit 2 ;;
   esac
 done
@@ -132,6 +132,20 @@ for s in m["stages"]:
     print(f'| {s["stage"]} | {s["seconds"]:.2f} |')
 print(f"| (sum of stages) | {total:.2f} |")
 print(f'\npeople scored: {m["people_scored"]:,}')
+EOF
+)
+# One pass per event table inside `strata run` (its -v log): seconds and the
+# peak resident memory during that pass.
+PASSES=$(python3 - "$WORK/run.err" <<'EOF'
+import re, sys
+rows = []
+for line in open(sys.argv[1], errors="replace"):
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
+    if "table pass finished" not in line:
+        continue
+    f = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
+    rows.append(f'| {f["table"].strip(chr(34))} | {float(f["seconds"]):.2f} | {f.get("peak_mib", "?")} |')
+print("\n".join(rows) if rows else "| (no pass logged) | | |")
 EOF
 )
 OUT_SIZE=$(du -sm "$WORK/out/latest/" | cut -f1)
@@ -168,6 +182,14 @@ REPORT="$WORK/report.md"
   echo "| run stage | seconds |"
   echo "|---|---:|"
   echo "$STAGES"
+  if [ -n "${PASSES:-}" ]; then
+    echo
+    echo "One pass per event table inside \`strata run\` (validation and features together; its \`-v\` log):"
+    echo
+    echo "| table | seconds | peak RSS MiB during the pass |"
+    echo "|---|---:|---:|"
+    echo "$PASSES"
+  fi
 } > "$REPORT"
 
 cat "$REPORT"

@@ -54,10 +54,15 @@ impl Batch {
                 .filter(|(_, (t, _))| t == table)
                 .map(|(k, (_, plan))| (k, plan.clone()))
                 .unzip();
-            super::usage::reset_peak();
+            let watch = super::usage::PeakWatch::start();
             let start = std::time::Instant::now();
             let results = collect_together(plans)?;
-            log_pass(table, slots.len(), start.elapsed().as_secs_f64());
+            log_pass(
+                table,
+                slots.len(),
+                start.elapsed().as_secs_f64(),
+                watch.stop(),
+            );
             for (slot, frame) in slots.into_iter().zip(results) {
                 frames[slot] = Some(frame);
             }
@@ -66,19 +71,18 @@ impl Batch {
     }
 }
 
-/// Logs what one table's pass cost (never any value from the data).
-fn log_pass(table: &str, plans: usize, seconds: f64) {
-    match super::usage::memory() {
-        Some(m) => tracing::info!(
-            table,
-            plans,
-            seconds,
-            peak_mib = m.peak_mib.round(),
-            resident_mib = m.resident_mib.round(),
-            "table pass finished"
-        ),
-        None => tracing::info!(table, plans, seconds, "table pass finished"),
-    }
+/// Logs what one table's pass cost (never any value from the data): its
+/// seconds and the largest resident set sampled during it.
+fn log_pass(table: &str, plans: usize, seconds: f64, peak_mib: Option<f64>) {
+    let resident_mib = super::usage::memory().map(|m| m.resident_mib.round());
+    tracing::info!(
+        table,
+        plans,
+        seconds,
+        peak_mib = peak_mib.map(f64::round),
+        resident_mib,
+        "table pass finished"
+    );
 }
 
 /// Collects `plans` in one streaming pass, sharing their common subplans.

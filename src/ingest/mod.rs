@@ -301,10 +301,25 @@ fn load_patients(
 
 /// Fails if any person_id appears more than once, naming rows, never values.
 fn check_duplicates(typed: &DataFrame, source: &TableSource) -> Result<(), IngestError> {
-    let dups = typed
+    // Find the (rare) duplicated ids first: grouping every id with a list of
+    // its rows built a million one-element lists at 1M people.
+    let repeated = typed
         .clone()
         .lazy()
         .filter(col("person_id").is_not_null())
+        .group_by([col("person_id")])
+        .agg([len().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([col("person_id")]);
+    let dups = typed
+        .clone()
+        .lazy()
+        .join(
+            repeated,
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
         .group_by([col("person_id")])
         .agg([
             len().alias("n"),

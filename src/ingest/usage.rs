@@ -1,10 +1,19 @@
 //! Resident memory of this process, for logging what each pass costs.
 //!
-//! Linux only (`/proc/self`); elsewhere every figure is `None`. The peak is
-//! the kernel's high-water mark (`VmHWM`), which [`reset_peak`] clears so
-//! that each pass over a table reports its own peak, not the run's.
+//! Linux only (`/proc/self`); elsewhere every figure is `None`. The peak of
+//! one pass is found by sampling the resident set from a watcher thread, not
+//! by resetting the kernel's high-water mark (`/proc/self/clear_refs`), which
+//! would also lower the peak that `getrusage` and `/usr/bin/time` report.
 
-/// Mebibytes resident now and at the peak since the last [`reset_peak`].
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often the watcher samples the resident set.
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
+
+/// Mebibytes resident now and at the process's peak so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Memory {
     pub resident_mib: f64,
@@ -17,11 +26,45 @@ pub fn memory() -> Option<Memory> {
     parse_status(&status)
 }
 
-/// Clears the peak, so the next [`memory`] reports the peak from now on.
-/// Best effort: where it cannot be cleared the peak is the process's.
-pub fn reset_peak() {
-    // "5" resets the high-water mark (proc(5), /proc/pid/clear_refs).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Samples the resident set until stopped, keeping the largest value.
+pub struct PeakWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Option<f64>>>,
+}
+
+impl PeakWatch {
+    /// Starts sampling (no thread where the platform reports no memory).
+    pub fn start() -> PeakWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = memory().is_some().then(|| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut peak: Option<f64> = None;
+                loop {
+                    if let Some(m) = memory() {
+                        peak = Some(peak.map_or(m.resident_mib, |p| p.max(m.resident_mib)));
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        return peak;
+                    }
+                    std::thread::sleep(SAMPLE_EVERY);
+                }
+            })
+        });
+        PeakWatch { stop, thread }
+    }
+
+    /// The largest resident set seen since [`PeakWatch::start`], in MiB.
+    pub fn stop(mut self) -> Option<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok().flatten())
+    }
+}
+
+impl Drop for PeakWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 fn parse_status(status: &str) -> Option<Memory> {
@@ -51,5 +94,24 @@ mod tests {
             })
         );
         assert_eq!(parse_status("Name:\tstrata\n"), None);
+    }
+
+    #[test]
+    fn the_watch_sees_memory_touched_while_it_runs() {
+        let Some(before) = memory() else {
+            return; // not Linux: nothing to measure
+        };
+        let watch = PeakWatch::start();
+        // 256 MiB, written so that it is resident, held for a few samples.
+        let block = vec![1u8; 256 << 20];
+        std::thread::sleep(SAMPLE_EVERY * 5);
+        let touched: u64 = block.iter().step_by(4096).map(|b| u64::from(*b)).sum();
+        let peak = watch.stop().expect("a peak on Linux");
+        assert_eq!(touched, (256 << 20) / 4096);
+        assert!(
+            peak >= before.resident_mib + 200.0,
+            "peak {peak} MiB, before {} MiB",
+            before.resident_mib
+        );
     }
 }

@@ -48,8 +48,14 @@ impl Stages {
         let result = work();
         spinner.finish_and_clear();
         let seconds = start.elapsed().as_secs_f64();
-        let resident_mib = ingest::usage::memory().map(|m| m.resident_mib.round());
-        tracing::info!(stage = name, seconds, resident_mib, "stage finished");
+        let memory = ingest::usage::memory();
+        tracing::info!(
+            stage = name,
+            seconds,
+            resident_mib = memory.map(|m| m.resident_mib.round()),
+            process_peak_mib = memory.map(|m| m.peak_mib.round()),
+            "stage finished"
+        );
         self.times.push(StageTime {
             stage: name.to_string(),
             seconds,
