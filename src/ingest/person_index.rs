@@ -17,8 +17,9 @@ use super::validate::{BIRTH, DEATH, PID};
 /// Person id → [`PID`], and each PID's birth and death dates (epoch days).
 pub struct PersonIndex {
     pids: PlHashMap<Box<str>, u32>,
-    birth: Vec<Option<i32>>,
-    death: Vec<Option<i32>>,
+    /// Epoch days by PID, gathered with Polars' take kernel.
+    birth: Int32Chunked,
+    death: Int32Chunked,
 }
 
 impl PersonIndex {
@@ -28,30 +29,32 @@ impl PersonIndex {
         let ids = patients.column("person_id")?.str()?;
         let pids = patients.column(PID)?.u32()?;
         let people = patients.height();
-        let mut index = PersonIndex {
-            pids: PlHashMap::with_capacity_and_hasher(people, Default::default()),
-            birth: vec![None; people],
-            death: vec![None; people],
-        };
-        let births = days(patients.column("date_of_birth")?)?;
-        let deaths = days(patients.column("date_of_death")?)?;
-        for (((id, pid), birth), death) in ids
-            .iter()
-            .zip(pids.iter())
-            .zip(births.iter())
-            .zip(deaths.iter())
-        {
+        let mut map = PlHashMap::with_capacity_and_hasher(people, Default::default());
+        let mut by_pid: Vec<Option<usize>> = vec![None; people];
+        for (row, (id, pid)) in ids.iter().zip(pids.iter()).enumerate() {
             let (Some(id), Some(pid)) = (id, pid) else {
                 continue;
             };
-            let Some(slot) = index.birth.get_mut(pid as usize) else {
+            let Some(slot) = by_pid.get_mut(pid as usize) else {
                 polars_bail!(ComputeError: "person key {pid} outside 0..{people}");
             };
-            *slot = birth;
-            index.death[pid as usize] = death;
-            index.pids.insert(id.into(), pid);
+            *slot = Some(row);
+            map.insert(id.into(), pid);
         }
-        Ok(index)
+        // Rows of patients in PID order (PIDs are row numbers, so this is
+        // normally the identity), then each date column gathered into it.
+        let order: IdxCa = by_pid
+            .iter()
+            .map(|row| row.map(|r| r as IdxSize))
+            .collect();
+        let in_pid_order = |name: &str| -> PolarsResult<Int32Chunked> {
+            Ok(days(patients.column(name)?)?.take(&order)?.rechunk().into_owned())
+        };
+        Ok(PersonIndex {
+            pids: map,
+            birth: in_pid_order("date_of_birth")?,
+            death: in_pid_order("date_of_death")?,
+        })
     }
 
     /// `rows` (whose `person_id` column holds the typed person id) with
@@ -66,32 +69,39 @@ impl PersonIndex {
             .alias(PID);
         let (births, deaths) = (Arc::clone(self), Arc::clone(self));
         rows.with_column(pid).with_columns([
-            date_of(move |p| births.birth[p]).alias(BIRTH),
-            date_of(move |p| deaths.death[p]).alias(DEATH),
+            date_of(move |p| Ok(births.birth.take(p)?)).alias(BIRTH),
+            date_of(move |p| Ok(deaths.death.take(p)?)).alias(DEATH),
         ])
     }
 
+    /// Each id's PID. When every id is known (the usual case) the PIDs are
+    /// collected as plain values, with no validity mask to build per row;
+    /// otherwise unknown ids get nulls.
     fn lookup(&self, ids: &Column) -> PolarsResult<Column> {
-        let pids: UInt32Chunked = ids
-            .str()?
-            .iter()
-            .map(|id| id.and_then(|id| self.pids.get(id).copied()))
-            .collect();
-        Ok(pids.with_name(PID.into()).into_column())
+        let ids = ids.str()?;
+        let mut values: Vec<u32> = Vec::with_capacity(ids.len());
+        for id in ids.iter() {
+            match id.and_then(|id| self.pids.get(id)) {
+                Some(pid) => values.push(*pid),
+                None => {
+                    let pids: UInt32Chunked = ids
+                        .iter()
+                        .map(|id| id.and_then(|id| self.pids.get(id).copied()))
+                        .collect();
+                    return Ok(pids.with_name(PID.into()).into_column());
+                }
+            }
+        }
+        Ok(UInt32Chunked::from_vec(PID.into(), values).into_column())
     }
 }
 
-/// A date looked up by [`PID`] (null where the PID or the date is null).
-fn date_of(date: impl Fn(usize) -> Option<i32> + Send + Sync + 'static) -> Expr {
+/// A date gathered by [`PID`] (null where the PID or the date is null).
+fn date_of(
+    gather: impl Fn(&IdxCa) -> PolarsResult<Int32Chunked> + Send + Sync + 'static,
+) -> Expr {
     col(PID).map(
-        move |c| {
-            let days: Int32Chunked = c
-                .u32()?
-                .iter()
-                .map(|p| p.and_then(|p| date(p as usize)))
-                .collect();
-            Ok(days.into_date().into_column())
-        },
+        move |c| Ok(gather(c.u32()?)?.into_date().into_column()),
         |_, f| Ok(Field::new(f.name().clone(), DataType::Date)),
     )
 }
