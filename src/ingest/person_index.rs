@@ -43,12 +43,12 @@ impl PersonIndex {
         }
         // Rows of patients in PID order (PIDs are row numbers, so this is
         // normally the identity), then each date column gathered into it.
-        let order: IdxCa = by_pid
-            .iter()
-            .map(|row| row.map(|r| r as IdxSize))
-            .collect();
+        let order: IdxCa = by_pid.iter().map(|row| row.map(|r| r as IdxSize)).collect();
         let in_pid_order = |name: &str| -> PolarsResult<Int32Chunked> {
-            Ok(days(patients.column(name)?)?.take(&order)?.rechunk().into_owned())
+            Ok(days(patients.column(name)?)?
+                .take(&order)?
+                .rechunk()
+                .into_owned())
         };
         Ok(PersonIndex {
             pids: map,
@@ -69,8 +69,8 @@ impl PersonIndex {
             .alias(PID);
         let (births, deaths) = (Arc::clone(self), Arc::clone(self));
         rows.with_column(pid).with_columns([
-            date_of(move |p| Ok(births.birth.take(p)?)).alias(BIRTH),
-            date_of(move |p| Ok(deaths.death.take(p)?)).alias(DEATH),
+            date_of(move |p| births.birth.take(p)).alias(BIRTH),
+            date_of(move |p| deaths.death.take(p)).alias(DEATH),
         ])
     }
 
@@ -97,9 +97,7 @@ impl PersonIndex {
 }
 
 /// A date gathered by [`PID`] (null where the PID or the date is null).
-fn date_of(
-    gather: impl Fn(&IdxCa) -> PolarsResult<Int32Chunked> + Send + Sync + 'static,
-) -> Expr {
+fn date_of(gather: impl Fn(&IdxCa) -> PolarsResult<Int32Chunked> + Send + Sync + 'static) -> Expr {
     col(PID).map(
         move |c| Ok(gather(c.u32()?)?.into_date().into_column()),
         |_, f| Ok(Field::new(f.name().clone(), DataType::Date)),
