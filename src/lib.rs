@@ -15,6 +15,7 @@
 //! - [`cohort`]: risk tiers.
 //! - [`outputs`]: Parquet outputs, the run manifest and atomic publication.
 //! - [`pipeline`]: the one place that calls the stages in order.
+//! - [`usage`]: the process's memory, for the per-pass and per-stage logs.
 //!
 //! A stage may use earlier stages' types, never later ones.
 
@@ -30,6 +31,7 @@ pub mod outputs;
 pub mod pipeline;
 pub mod report;
 pub mod synth;
+pub mod usage;
 
 pub use error::{Error, ExitClass};
 

@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
-
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::epoch_days;
 use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};

@@ -54,7 +54,7 @@ impl Batch {
                 .filter(|(_, (t, _))| t == table)
                 .map(|(k, (_, plan))| (k, plan.clone()))
                 .unzip();
-            let watch = super::usage::PeakWatch::start();
+            let watch = crate::usage::PeakWatch::start();
             let start = std::time::Instant::now();
             let results = collect_together(plans)?;
             log_pass(
@@ -74,7 +74,7 @@ impl Batch {
 /// Logs what one table's pass cost (never any value from the data): its
 /// seconds and the largest resident set sampled during it.
 fn log_pass(table: &str, plans: usize, seconds: f64, peak_mib: Option<f64>) {
-    let resident_mib = super::usage::memory().map(|m| m.resident_mib.round());
+    let resident_mib = crate::usage::memory().map(|m| m.resident_mib.round());
     tracing::info!(
         table,
         plans,

@@ -10,7 +10,6 @@ mod parse;
 mod person_index;
 pub mod reference;
 pub mod source;
-pub mod usage;
 pub mod validate;
 
 use std::collections::BTreeMap;

@@ -48,7 +48,7 @@ impl Stages {
         let result = work();
         spinner.finish_and_clear();
         let seconds = start.elapsed().as_secs_f64();
-        let memory = ingest::usage::memory();
+        let memory = crate::usage::memory();
         tracing::info!(
             stage = name,
             seconds,

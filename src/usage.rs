@@ -98,9 +98,9 @@ mod tests {
 
     #[test]
     fn the_watch_sees_memory_touched_while_it_runs() {
-        let Some(before) = memory() else {
+        if memory().is_none() {
             return; // not Linux: nothing to measure
-        };
+        }
         let watch = PeakWatch::start();
         // 256 MiB, written so that it is resident, held for a few samples.
         let block = vec![1u8; 256 << 20];
@@ -108,10 +108,8 @@ mod tests {
         let touched: u64 = block.iter().step_by(4096).map(|b| u64::from(*b)).sum();
         let peak = watch.stop().expect("a peak on Linux");
         assert_eq!(touched, (256 << 20) / 4096);
-        assert!(
-            peak >= before.resident_mib + 200.0,
-            "peak {peak} MiB, before {} MiB",
-            before.resident_mib
-        );
+        // Absolute, not relative to before: other tests in the same process
+        // may free memory meanwhile, but the block alone keeps 256 MiB resident.
+        assert!(peak >= 250.0, "peak {peak} MiB");
     }
 }
