@@ -717,7 +717,7 @@ pub fn protect(
         truth.push(sums);
     }
     let n_rows = truth.len();
-    let total_row_index = independent.then_some(n_rows - 1);
+    let total_row_index = independent.then(|| n_rows - 1);
 
     let mut state: Vec<Vec<Option<RedactionReason>>> = vec![vec![None; layout.n_counts]; n_rows];
     let mut report = DisclosureReport {

@@ -283,6 +283,23 @@ fn an_empty_group_is_published_as_zeros() {
     assert!(p.rows[0].values.iter().all(|c| !c.is_redacted()));
 }
 
+/// A summary with no groups at all (everyone in it opted out) publishes an
+/// empty table; it used to panic computing the index of a total row it did
+/// not have (found by the governance property test).
+#[test]
+fn a_table_with_no_groups_is_empty_not_a_panic() {
+    for profile in [OS, MID6, NHS] {
+        let p = protect(&table(Vec::new()), &profile).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.report.groups, 0);
+        assert!(
+            p.rows
+                .iter()
+                .all(|r| r.counts.iter().all(|c| c.value == Some(0))),
+            "{profile:?}: only a total row of zeros may appear"
+        );
+    }
+}
+
 #[test]
 fn a_subset_close_to_the_total_is_redacted_for_its_complement() {
     // 45 of 50 have COPD tells that 5 do not.
