@@ -137,7 +137,7 @@ impl FeaturePlan {
             defs: set.defs().to_vec(),
             people,
             events,
-            scores: scores::ScorePlan::new(extract, index, set.defs(), batch),
+            scores: scores::ScorePlan::new(extract, index, set.defs(), batch)?,
         })
     }
 

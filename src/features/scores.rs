@@ -3,6 +3,7 @@
 //! back to people, and each person's set scored in Rust.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -75,9 +76,11 @@ impl Family {
 /// The passes the score features need, registered in a batch: one
 /// (person, code) pass per coded table and, for the eFI, distinct medicines.
 pub struct ScorePlan {
-    index: NaiveDate,
     wanted: Vec<(String, Score, Window)>,
-    coded: Vec<(&'static str, Slot)>,
+    /// Each person's category sets, filled while the coded tables stream past.
+    sets: Arc<Mutex<PersonSets>>,
+    /// The coded tables' passes (their results are empty: the work is in `sets`).
+    coded: Vec<Slot>,
     medicines: Medicines,
 }
 
@@ -100,7 +103,7 @@ impl ScorePlan {
         index: NaiveDate,
         defs: &[FeatureDef],
         batch: &mut Batch,
-    ) -> Option<ScorePlan> {
+    ) -> Result<Option<ScorePlan>> {
         let wanted: Vec<(String, Score, Window)> = defs
             .iter()
             .filter_map(|d| match d.kind {
@@ -109,14 +112,20 @@ impl ScorePlan {
             })
             .collect();
         if wanted.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut families: Vec<Family> = wanted.iter().map(|w| Family::of(w.1)).collect();
         families.sort_unstable();
         families.dedup();
-        let coded = coded_rows(extract, index, &families)
+        let mut targets: Vec<(Family, Window)> =
+            wanted.iter().map(|w| (Family::of(w.1), w.2)).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let people = extract.patients.height();
+        let sets = Arc::new(Mutex::new(PersonSets::new(targets, index, people)));
+        let coded = coded_passes(extract, index, &families, &sets)?
             .into_iter()
-            .map(|(table, plan)| (table, batch.add(table, plan)))
+            .map(|(table, plan)| batch.add(table, plan))
             .collect();
         let medicines =
             if !families.contains(&Family::Efi) || extract.table("medications").is_none() {
@@ -128,32 +137,24 @@ impl ScorePlan {
                     Medicines::Plan(batch.add("medications", plan))
                 })
             };
-        Some(ScorePlan {
-            index,
+        Ok(Some(ScorePlan {
             wanted,
+            sets,
             coded,
             medicines,
-        })
+        }))
     }
 
     /// One column per score feature, aligned with the rows of `features`
     /// (the frame of the other features, which also holds a shared medicines
     /// count).
     pub fn finish(self, collected: &mut Collected, features: &DataFrame) -> Result<Vec<Column>> {
-        let index = self.index;
         let pids: Vec<u32> = features.column(PID)?.u32()?.into_no_null_iter().collect();
         let people = pids.iter().max().map_or(0, |p| *p as usize + 1);
-        let mut coded = CodedRows::new();
-        for (table, slot) in self.coded {
-            coded.insert(table, collected.take(slot)?);
+        for slot in self.coded {
+            collected.take(slot)?;
         }
-        let mut sets: BTreeMap<(Family, Window), Vec<Set>> = BTreeMap::new();
-        for (_, score, window) in &self.wanted {
-            let key = (Family::of(*score), *window);
-            if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(key) {
-                slot.insert(person_sets(&coded, index, key.0, key.1, people)?);
-            }
-        }
+        let sets = std::mem::take(&mut *lock(&self.sets)?).into_map();
         let polypharmacy = match &self.medicines {
             Medicines::None => vec![0; people],
             Medicines::Feature(name) => {
@@ -239,17 +240,14 @@ fn groups(set: Set) -> impl Iterator<Item = u16> {
     (0..128u16).filter(move |g| set & (1 << g) != 0)
 }
 
-/// Per coded table: one row per (person, code system, code) with `last`, the
-/// latest date (epoch days) up to and including the index date. Read once per
-/// table for every score, instead of once per score family and window.
-type CodedRows = BTreeMap<&'static str, DataFrame>;
-
-/// The plan of [`CodedRows`] for each coded table the families read.
-fn coded_rows(
+/// The passes that stream each coded table the families read into
+/// [`PersonSets`]: rows up to the index date, as person, code system, code and day.
+fn coded_passes(
     extract: &Extract,
     index: NaiveDate,
     families: &[Family],
-) -> Vec<(&'static str, LazyFrame)> {
+    sets: &Arc<Mutex<PersonSets>>,
+) -> Result<Vec<(&'static str, LazyFrame)>> {
     let mut tables: Vec<&'static str> = families
         .iter()
         .flat_map(|f| f.sources().iter().map(|(t, _)| *t))
@@ -261,88 +259,153 @@ fn coded_rows(
         let Some(rows) = extract.table(table) else {
             continue;
         };
+        let sets = Arc::clone(sets);
         let date = col("date").cast(DataType::Int32);
-        let plan = rows
+        let pass = rows
             .clone()
             .filter(date.clone().lt_eq(lit(epoch_days(index))))
-            .group_by([col(PID), col("code_system"), col("code")])
-            .agg([date.max().alias("last")]);
-        out.push((table, plan));
+            .select([col(PID), col("code_system"), col("code"), date.alias(DAY)])
+            .sink_batches(
+                PlanCallback::new(move |rows: DataFrame| {
+                    lock(&sets)?.add(table, &rows)?;
+                    Ok(false)
+                }),
+                false,
+                None,
+            )?;
+        out.push((table, pass));
     }
-    out
+    Ok(out)
 }
 
-/// Each person's category set from the family's code sources within
-/// `window`, indexed by [`PID`] (`people` entries; empty sets for people with no codes).
-fn person_sets(
-    coded: &CodedRows,
-    index: NaiveDate,
+/// Column of a coded pass holding the row's date as epoch days.
+const DAY: &str = "__day";
+
+fn lock(sets: &Mutex<PersonSets>) -> PolarsResult<std::sync::MutexGuard<'_, PersonSets>> {
+    sets.lock()
+        .map_err(|_| polars_err!(ComputeError: "a code-list pass panicked"))
+}
+
+/// Each person's category set for every (family, window) a score reads:
+/// dense vectors indexed by [`PID`], OR-ed row by row as the coded tables
+/// stream past (the streaming engine hands batches over one at a time). A
+/// union does not depend on the order rows arrive in, and memory is one set
+/// per person and target however many codes each person has. It replaced a
+/// (person, code system, code) group-by, which held one row per distinct code
+/// per person: 12% of `strata features` CPU at 1M people, and the peak of the
+/// 10M run (docs/performance.md).
+#[derive(Default)]
+struct PersonSets {
+    targets: Vec<Target>,
+    /// The score families read, in the order of each cached entry's sets.
+    families: Vec<Family>,
+    /// Each (code system, code) seen, with its category set in every family,
+    /// worked out once.
+    cache: PlHashMap<CodeSystem, PlHashMap<Box<str>, Box<[Set]>>>,
+}
+
+/// One (family, window): where its codes come from and each person's set.
+struct Target {
     family: Family,
     window: Window,
-    people: usize,
-) -> Result<Vec<Set>> {
-    let mut by_person: Vec<Set> = vec![0; people];
-    let (lo, _) = window.bounds(index);
-    for (table, system) in family.sources() {
-        let Some(rows) = coded.get(table) else {
-            continue;
-        };
-        // Score windows end on the index date (checked when features are parsed), so a
-        // person has a code in the window exactly when its latest date is on or after the start.
-        let mut keep = col("code_system").eq(lit(system.name()));
-        if let Some(lo) = lo {
-            keep = keep.and(col("last").gt_eq(lit(epoch_days(lo))));
-        }
-        let person_codes = rows
-            .clone()
-            .lazy()
-            .filter(keep)
-            .select([col(PID), col("code")])
-            .collect()?;
-        let codes = person_codes.column("code")?.unique()?;
-        let (matched, sets): (Vec<String>, Vec<[u64; 2]>) = codes
-            .str()?
-            .iter()
-            .flatten()
-            .filter_map(|c| {
-                let set = family.categories(*system, c);
-                (set != 0).then(|| (c.to_string(), [set as u64, (set >> 64) as u64]))
+    /// Position of `family` in [`PersonSets::families`].
+    slot: usize,
+    /// The window's first day (epoch days); `None` for all history.
+    from: Option<i32>,
+    by_person: Vec<Set>,
+}
+
+impl PersonSets {
+    fn new(targets: Vec<(Family, Window)>, index: NaiveDate, people: usize) -> PersonSets {
+        let mut families: Vec<Family> = targets.iter().map(|t| t.0).collect();
+        families.dedup();
+        let targets = targets
+            .into_iter()
+            .map(|(family, window)| Target {
+                family,
+                window,
+                slot: families.iter().position(|f| *f == family).unwrap_or(0),
+                from: window.bounds(index).0.map(epoch_days),
+                by_person: vec![0; people],
             })
-            .unzip();
-        if matched.is_empty() {
-            continue;
-        }
-        let (low, high): (Vec<u64>, Vec<u64>) = sets.into_iter().map(|[l, h]| (l, h)).unzip();
-        let code_sets = DataFrame::new(
-            matched.len(),
-            vec![
-                Column::new("code".into(), matched),
-                Column::new("low".into(), low),
-                Column::new("high".into(), high),
-            ],
-        )?;
-        let person_sets = person_codes
-            .lazy()
-            .join(
-                code_sets.lazy(),
-                [col("code")],
-                [col("code")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .select([col(PID), col("low"), col("high")])
-            .collect()?;
-        let pids = person_sets.column(PID)?.u32()?.clone();
-        let lows = person_sets.column("low")?.u64()?.clone();
-        let highs = person_sets.column("high")?.u64()?.clone();
-        for ((pid, low), high) in pids.iter().zip(lows.iter()).zip(highs.iter()) {
-            if let (Some(pid), Some(low), Some(high)) = (pid, low, high)
-                && let Some(set) = by_person.get_mut(pid as usize)
-            {
-                *set |= Set::from(low) | (Set::from(high) << 64);
-            }
+            .collect();
+        PersonSets {
+            targets,
+            families,
+            cache: PlHashMap::default(),
         }
     }
-    Ok(by_person)
+
+    /// Adds a batch of `table`'s rows (up to the index date) to every target
+    /// that reads the row's code system from `table` and whose window holds the row.
+    fn add(&mut self, table: &str, rows: &DataFrame) -> PolarsResult<()> {
+        let pids = rows.column(PID)?.u32()?;
+        let systems = rows.column("code_system")?.str()?;
+        let codes = rows.column("code")?.str()?;
+        let days = rows.column(DAY)?.i32()?;
+        // Which targets each code system of this table feeds.
+        let readers: Vec<(CodeSystem, Vec<usize>)> = self.readers(table);
+        let PersonSets {
+            targets,
+            families,
+            cache,
+        } = self;
+        for (((pid, system), code), day) in pids
+            .iter()
+            .zip(systems.iter())
+            .zip(codes.iter())
+            .zip(days.iter())
+        {
+            let (Some(pid), Some(system), Some(code), Some(day)) = (pid, system, code, day) else {
+                continue;
+            };
+            let Some((system, feeds)) = readers.iter().find(|(s, _)| s.name() == system) else {
+                continue;
+            };
+            let by_code = cache.entry(*system).or_default();
+            let categories = match by_code.get(code) {
+                Some(found) => found,
+                None => by_code.entry(code.into()).or_insert_with(|| {
+                    families.iter().map(|f| f.categories(*system, code)).collect()
+                }),
+            };
+            for &t in feeds {
+                let target = &mut targets[t];
+                let set = categories[target.slot];
+                if set != 0
+                    && target.from.is_none_or(|from| day >= from)
+                    && let Some(person) = target.by_person.get_mut(pid as usize)
+                {
+                    *person |= set;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// For each code system `table` provides to some target, those targets.
+    fn readers(&self, table: &str) -> Vec<(CodeSystem, Vec<usize>)> {
+        let mut readers: Vec<(CodeSystem, Vec<usize>)> = Vec::new();
+        for (t, target) in self.targets.iter().enumerate() {
+            for &(source, system) in target.family.sources() {
+                if source != table {
+                    continue;
+                }
+                match readers.iter_mut().find(|(s, _)| *s == system) {
+                    Some((_, feeds)) => feeds.push(t),
+                    None => readers.push((system, vec![t])),
+                }
+            }
+        }
+        readers
+    }
+
+    fn into_map(self) -> BTreeMap<(Family, Window), Vec<Set>> {
+        self.targets
+            .into_iter()
+            .map(|t| ((t.family, t.window), t.by_person))
+            .collect()
+    }
 }
 
 /// Distinct BNF chemical substances per person in the 365 days ending on
