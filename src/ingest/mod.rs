@@ -14,6 +14,7 @@ pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use polars::prelude::*;
 
@@ -24,7 +25,8 @@ use person_index::PersonIndex;
 pub use source::{FileFormat, TableSource};
 pub use validate::{Action, Issue, PID, TableReport, ValidateOptions};
 use validate::{
-    LOC, REASON, loc_expr, plan_table, reason_expr, report_from_counts, summarise, summary_plan,
+    BROKEN, LOC, Rejections, check, loc_expr, plan_table, rejections_sink, report_from, summarise,
+    summary_plan, typed, typed_rows,
 };
 
 /// A validated event table: the lazy plan of its valid rows (contract
@@ -124,9 +126,13 @@ enum TableState {
 struct PendingTable {
     source: TableSource,
     rules: Vec<validate::Rule>,
-    /// Every row with its typed values, reason and location (the summary's input).
+    /// Every row, raw and typed, with whether it breaks a rule (the summary's input).
     checked: LazyFrame,
+    /// The summary's counts.
     slot: Slot,
+    /// The pass that fills `rejections` (its own result is empty).
+    rejections_slot: Slot,
+    rejections: Arc<Mutex<Rejections>>,
 }
 
 /// Checks files, columns and patients now, and registers each event table's
@@ -216,7 +222,8 @@ impl PendingExtract {
             TableState::Reported(_) => None,
         });
         for table in pending {
-            if let Err(own) = summarise(table.checked.clone(), &table.source, &table.rules) {
+            let checked = table.checked.clone();
+            if let Err(own) = summarise(checked.clone(), checked, &table.source, &table.rules) {
                 return own;
             }
         }
@@ -231,15 +238,14 @@ impl PendingExtract {
             let report = match table {
                 TableState::Reported(report) => report,
                 TableState::Pending(pending) => {
-                    let counts = collected
-                        .take(pending.slot)
-                        .map_err(|e| source::unreadable(&pending.source.display, &e))?;
-                    let report = report_from_counts(
-                        &counts,
-                        pending.checked,
-                        &pending.source,
-                        &pending.rules,
-                    )?;
+                    let fail = |e: PolarsError| source::unreadable(&pending.source.display, &e);
+                    let counts = collected.take(pending.slot).map_err(fail)?;
+                    collected.take(pending.rejections_slot).map_err(fail)?;
+                    let rejections = std::mem::take(&mut *pending.rejections.lock().map_err(
+                        |_| fail(polars_err!(ComputeError: "a validation pass panicked")),
+                    )?);
+                    let report =
+                        report_from(&counts, rejections, &pending.source, &pending.rules)?;
                     report.check_threshold(&pending.source, self.max_reject_fraction)?;
                     report
                 }
@@ -269,23 +275,29 @@ fn load_patients(
 ) -> Result<(DataFrame, TableReport), IngestError> {
     let (raw, schema) = source::scan(source)?;
     let plan = plan_table(source, &schema, options)?;
-    let mut select = plan.values.clone();
-    select.push(reason_expr(&plan.rules));
-    select.push(loc_expr());
-    let typed = raw
-        .select(select)
+    let checked = check(raw, &plan);
+    // Typed values (under their typed names), whether each row breaks a rule, and where it is.
+    let mut kept: Vec<Expr> = plan.names.iter().map(|n| col(typed(n))).collect();
+    kept.extend([col(BROKEN), loc_expr()]);
+    let counted = checked
+        .clone()
+        .select(kept)
         .collect()
         .map_err(|e| source::unreadable(&source.display, &e))?;
-    check_duplicates(&typed, source)?;
-    let mut report = summarise(typed.clone().lazy(), source, &plan.rules)?;
+    let rows = |frame: &DataFrame| typed_rows(frame.clone().lazy(), &plan, &[BROKEN, LOC]);
+    let all = rows(&counted)
+        .collect()
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    check_duplicates(&all, source)?;
+    let mut report = summarise(counted.lazy(), checked, source, &plan.rules)?;
     let (valid, nhs_issue) =
-        remove_bad_nhs_numbers(typed.lazy().filter(col(REASON).is_null()), source)?;
+        remove_bad_nhs_numbers(all.lazy().filter(col(BROKEN).not()), source)?;
     if let Some(issue) = nhs_issue {
         report.issues.push(issue);
     }
     report.check_threshold(source, options.max_reject_fraction)?;
     let patients = valid
-        .drop(cols([REASON, LOC]))
+        .drop(cols([BROKEN, LOC]))
         .with_row_index(PID, None)
         .with_column(col(PID).cast(DataType::UInt32))
         .collect()
@@ -421,22 +433,23 @@ fn plan_events(
     let (raw, schema) = source::scan(source)?;
     let plan = plan_table(source, &schema, options)?;
     let person = plan.values[0].clone();
-    let joined = keys.attach(raw.with_column(person));
-    let mut checked = plan.values.clone();
-    checked.push(col(PID));
-    checked.push(reason_expr(&plan.rules));
-    checked.push(loc_expr());
-    let checked = joined.select(checked);
+    let checked = check(keys.attach(raw.with_column(person)), &plan);
     let slot = batch.add(source.table.name, summary_plan(checked.clone(), source));
-    let rows = checked
-        .clone()
-        .filter(col(REASON).is_null())
-        .drop(cols([REASON, LOC, "person_id"]));
+    let rejections = Arc::new(Mutex::new(Rejections::default()));
+    let sink = rejections_sink(checked.clone(), &plan.rules, Arc::clone(&rejections))
+        .map_err(|e| source::unreadable(&source.display, &e))?;
+    let rejections_slot = batch.add(source.table.name, sink);
+    // Raw columns are dropped before the filter, so that it copies only the typed ones.
+    let rows = typed_rows(checked.clone(), &plan, &[PID, BROKEN])
+        .filter(col(BROKEN).not())
+        .drop(cols(["person_id", BROKEN]));
     let pending = PendingTable {
         source: source.clone(),
         rules: plan.rules,
         checked,
         slot,
+        rejections_slot,
+        rejections,
     };
     Ok((rows, pending))
 }
@@ -448,14 +461,13 @@ fn load_reference(
 ) -> Result<(LazyFrame, TableReport), IngestError> {
     let (raw, schema) = source::scan(source)?;
     let plan = plan_table(source, &schema, options)?;
-    let mut select = plan.values.clone();
-    select.push(reason_expr(&plan.rules));
-    select.push(loc_expr());
-    let rows = raw.select(select);
-    let report = summarise(rows.clone(), source, &plan.rules)?;
+    let checked = check(raw, &plan);
+    let report = summarise(checked.clone(), checked.clone(), source, &plan.rules)?;
     report.check_threshold(source, options.max_reject_fraction)?;
     Ok((
-        rows.filter(col(REASON).is_null()).drop(cols([REASON, LOC])),
+        typed_rows(checked, &plan, &[BROKEN])
+            .filter(col(BROKEN).not())
+            .drop(cols([BROKEN])),
         report,
     ))
 }
