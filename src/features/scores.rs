@@ -366,7 +366,10 @@ impl PersonSets {
             let categories = match by_code.get(code) {
                 Some(found) => found,
                 None => by_code.entry(code.into()).or_insert_with(|| {
-                    families.iter().map(|f| f.categories(*system, code)).collect()
+                    families
+                        .iter()
+                        .map(|f| f.categories(*system, code))
+                        .collect()
                 }),
             };
             for &t in feeds {

@@ -241,11 +241,11 @@ impl PendingExtract {
                     let fail = |e: PolarsError| source::unreadable(&pending.source.display, &e);
                     let counts = collected.take(pending.slot).map_err(fail)?;
                     collected.take(pending.rejections_slot).map_err(fail)?;
-                    let rejections = std::mem::take(&mut *pending.rejections.lock().map_err(
-                        |_| fail(polars_err!(ComputeError: "a validation pass panicked")),
-                    )?);
-                    let report =
-                        report_from(&counts, rejections, &pending.source, &pending.rules)?;
+                    let rejections =
+                        std::mem::take(&mut *pending.rejections.lock().map_err(|_| {
+                            fail(polars_err!(ComputeError: "a validation pass panicked"))
+                        })?);
+                    let report = report_from(&counts, rejections, &pending.source, &pending.rules)?;
                     report.check_threshold(&pending.source, self.max_reject_fraction)?;
                     report
                 }
@@ -290,8 +290,7 @@ fn load_patients(
         .map_err(|e| source::unreadable(&source.display, &e))?;
     check_duplicates(&all, source)?;
     let mut report = summarise(counted.lazy(), checked, source, &plan.rules)?;
-    let (valid, nhs_issue) =
-        remove_bad_nhs_numbers(all.lazy().filter(col(BROKEN).not()), source)?;
+    let (valid, nhs_issue) = remove_bad_nhs_numbers(all.lazy().filter(col(BROKEN).not()), source)?;
     if let Some(issue) = nhs_issue {
         report.issues.push(issue);
     }

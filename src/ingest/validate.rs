@@ -524,8 +524,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rejections_keep_the_count_and_the_first_rows_of_each_rule_in_any_order()
-    -> PolarsResult<()> {
+    fn rejections_keep_the_count_and_the_first_rows_of_each_rule_in_any_order() -> PolarsResult<()>
+    {
         // Rule 1 breaks at rows 9, 3, 7, 1, 8, 2, 6 (in arrival order); rule 0 at row 5.
         let batches = [
             df!(REASON => [1u32, 1, 0], LOC => [9u64, 3, 5])?,
