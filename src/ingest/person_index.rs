@@ -16,7 +16,7 @@ use super::validate::{BIRTH, DEATH, PID};
 
 /// Person id → [`PID`], and each PID's birth and death dates (epoch days).
 pub struct PersonIndex {
-    pids: PlHashMap<Box<str>, u32>,
+    pids: PlHashMap<PlSmallStr, u32>,
     /// The ids in PID order, to try the next person before probing the map.
     ids: StringChunked,
     /// Epoch days by PID, gathered with Polars' take kernel.
@@ -41,7 +41,7 @@ impl PersonIndex {
                 polars_bail!(ComputeError: "person key {pid} outside 0..{people}");
             };
             *slot = Some(row);
-            map.insert(id.into(), pid);
+            map.insert(PlSmallStr::from_str(id), pid);
         }
         // Rows of patients in PID order (PIDs are row numbers, so this is
         // normally the identity), then each date column gathered into it.
@@ -109,28 +109,59 @@ impl PersonIndex {
 /// next person in PID order. A probe of a map of a million people is a
 /// couple of cache misses; these two guesses read memory that is already
 /// cached or comes next (the probe was 7.5% of `strata features` CPU at 1M
-/// people). Any other order falls back to the probe, after two short
-/// comparisons.
+/// people). When people arrive in some other order, reading the "next"
+/// person would be a cache miss of its own, so the guess is given up once
+/// most changes of person jump far in PID order; rows then fall back to the
+/// probe after one short comparison.
 #[derive(Default)]
 struct Memo<'a> {
     last: Option<(&'a str, u32)>,
+    /// Changes of person seen, and how many moved forward by a few PIDs.
+    changes: u32,
+    near: u32,
 }
+
+/// Changes of person always tried with a guess before judging the order.
+const TRIAL_CHANGES: u32 = 64;
+/// A change of person moving forward by at most this many PIDs is "near".
+const NEAR: u32 = 64;
 
 impl<'a> Memo<'a> {
     fn pid(&mut self, id: &'a str, index: &PersonIndex) -> Option<u32> {
-        if let Some((last, pid)) = self.last {
-            if last == id {
-                return Some(pid);
-            }
-            let next = pid + 1;
-            if (next as usize) < index.ids.len() && index.ids.get(next as usize) == Some(id) {
-                self.last = Some((id, next));
-                return Some(next);
-            }
+        let Some((last, previous)) = self.last else {
+            return self.probe(id, index);
+        };
+        if last == id {
+            return Some(previous);
         }
+        let next = previous + 1;
+        if self.guessing()
+            && (next as usize) < index.ids.len()
+            && index.ids.get(next as usize) == Some(id)
+        {
+            self.count_change(previous, next);
+            self.last = Some((id, next));
+            return Some(next);
+        }
+        let pid = self.probe(id, index)?;
+        self.count_change(previous, pid);
+        Some(pid)
+    }
+
+    fn probe(&mut self, id: &'a str, index: &PersonIndex) -> Option<u32> {
         let pid = *index.pids.get(id)?;
         self.last = Some((id, pid));
         Some(pid)
+    }
+
+    /// Whether people seem to arrive in PID order, so guessing the next pays.
+    fn guessing(&self) -> bool {
+        self.changes < TRIAL_CHANGES || self.near * 2 >= self.changes
+    }
+
+    fn count_change(&mut self, from: u32, to: u32) {
+        self.changes += 1;
+        self.near += u32::from(to > from && to - from <= NEAR);
     }
 }
 
@@ -226,6 +257,42 @@ mod tests {
                 Some(1)
             ]
         );
+        // Many people in another order: the guess is given up, keys stay right.
+        let many = PersonIndex::new(
+            &df!(
+                "person_id" => (0..500).map(|i| format!("p{i}")).collect::<Vec<_>>(),
+                PID => (0..500u32).collect::<Vec<_>>(),
+                "date_of_birth" => vec![None::<i32>; 500],
+                "date_of_death" => vec![None::<i32>; 500],
+            )?
+            .lazy()
+            .with_columns([
+                col("date_of_birth").cast(DataType::Date),
+                col("date_of_death").cast(DataType::Date),
+            ])
+            .collect()?,
+        )?;
+        let order: Vec<u32> = (0..500u32).map(|i| (i * 7919) % 500).collect();
+        let ids: Vec<String> = order.iter().map(|i| format!("p{i}")).collect();
+        let got: Vec<Option<u32>> = many
+            .lookup(&Column::new("person_id".into(), ids.clone()))?
+            .u32()?
+            .iter()
+            .collect();
+        assert_eq!(got, order.iter().map(|i| Some(*i)).collect::<Vec<_>>());
+        let mut memo = Memo::default();
+        for id in &ids {
+            memo.pid(id, &many);
+        }
+        assert!(!memo.guessing(), "people far apart: no more guesses");
+        // People in PID order with gaps (no events for some): guesses go on.
+        let mut memo = Memo::default();
+        let sparse: Vec<String> = (0..500).step_by(3).map(|i| format!("p{i}")).collect();
+        for id in &sparse {
+            memo.pid(id, &many);
+        }
+        assert!(memo.guessing());
+        assert_eq!(memo.pid("p499", &many), Some(499));
         // The last person has no next one.
         assert_eq!(keys(&["c", "d"])?, [Some(2), None]);
         Ok(())
