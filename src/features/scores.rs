@@ -488,6 +488,60 @@ mod tests {
     }
 
     #[test]
+    fn person_sets_unite_each_persons_codes_by_window_and_code_system_in_any_order()
+    -> PolarsResult<()> {
+        use CharlsonCategory::{
+            DiabetesWithComplication, MetastaticSolidTumour, MyocardialInfarction,
+        };
+        let index = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
+        let recent = epoch_days(index) - 10;
+        // 400 days back: before the 365-day window, inside "all".
+        let old = epoch_days(index) - 400;
+        let year = Window::Days { start: 365, end: 0 };
+        let batches = [
+            df!(
+                PID => [0u32, 1],
+                "code_system" => ["icd10", "snomed"],
+                "code" => ["I21.9", "I21.9"],
+                DAY => [old, recent],
+            )?,
+            df!(
+                PID => [1u32, 0],
+                "code_system" => ["icd10", "icd10"],
+                "code" => ["C78", "E11.2"],
+                DAY => [recent, recent],
+            )?,
+        ];
+        let sets_in = |order: [usize; 2]| -> PolarsResult<BTreeMap<(Family, Window), Vec<Set>>> {
+            let targets = vec![(Family::Charlson, Window::All), (Family::Charlson, year)];
+            let mut sets = PersonSets::new(targets, index, 3);
+            for b in order {
+                sets.add("diagnoses", &batches[b])?;
+            }
+            Ok(sets.into_map())
+        };
+        let forward = sets_in([0, 1])?;
+        assert_eq!(forward, sets_in([1, 0])?);
+        let bit = |c: CharlsonCategory| Set::from(c.bit());
+        // Person 0: MI 400 days ago and diabetes with complications 10 days ago.
+        // Person 1: metastatic tumour; "I21.9" as a SNOMED CT id is not an ICD-10
+        // code and counts for nothing. Person 2 has no rows.
+        assert_eq!(
+            forward[&(Family::Charlson, Window::All)],
+            [
+                bit(MyocardialInfarction) | bit(DiabetesWithComplication),
+                bit(MetastaticSolidTumour),
+                0
+            ]
+        );
+        assert_eq!(
+            forward[&(Family::Charlson, year)],
+            [bit(DiabetesWithComplication), bit(MetastaticSolidTumour), 0]
+        );
+        Ok(())
+    }
+
+    #[test]
     fn the_built_in_medicines_count_is_the_efi_polypharmacy_count() {
         let index = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
         let defs = builtin().expect("catalogue");
