@@ -176,16 +176,15 @@ impl Selections {
             return selected;
         }
         let key = format!("{selected:?}");
-        let k = match self.seen.iter().position(|s| *s == key) {
-            Some(k) => k,
-            None => {
-                let name = format!("__selected_{}", self.seen.len());
-                self.columns.push(selected.alias(name.as_str()));
-                self.seen.push(key);
-                self.seen.len() - 1
-            }
-        };
-        col(format!("__selected_{k}").as_str())
+        let k = self.seen.iter().position(|s| *s == key).unwrap_or_else(|| {
+            self.seen.push(key);
+            self.seen.len() - 1
+        });
+        let name = format!("__selected_{k}");
+        if k == self.columns.len() {
+            self.columns.push(selected.alias(name.as_str()));
+        }
+        col(name.as_str())
     }
 }
 

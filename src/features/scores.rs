@@ -114,29 +114,27 @@ impl ScorePlan {
         if wanted.is_empty() {
             return Ok(None);
         }
-        let mut families: Vec<Family> = wanted.iter().map(|w| Family::of(w.1)).collect();
-        families.sort_unstable();
-        families.dedup();
         let mut targets: Vec<(Family, Window)> =
             wanted.iter().map(|w| (Family::of(w.1), w.2)).collect();
         targets.sort_unstable();
         targets.dedup();
-        let people = extract.patients.height();
-        let sets = Arc::new(Mutex::new(PersonSets::new(targets, index, people)));
-        let coded = coded_passes(extract, index, &families, &sets)?
+        let sets = PersonSets::new(targets, index, extract.patients.height());
+        let needs_medicines = sets.families.contains(&Family::Efi);
+        let tables = sets.tables();
+        let sets = Arc::new(Mutex::new(sets));
+        let coded = coded_passes(extract, index, &tables, &sets)?
             .into_iter()
             .map(|(table, plan)| batch.add(table, plan))
             .collect();
-        let medicines =
-            if !families.contains(&Family::Efi) || extract.table("medications").is_none() {
-                Medicines::None
-            } else if let Some(name) = same_as_polypharmacy(defs, index) {
-                Medicines::Feature(name)
-            } else {
-                distinct_medicines_12m(extract, index).map_or(Medicines::None, |plan| {
-                    Medicines::Plan(batch.add("medications", plan))
-                })
-            };
+        let medicines = if !needs_medicines || extract.table("medications").is_none() {
+            Medicines::None
+        } else if let Some(name) = same_as_polypharmacy(defs, index) {
+            Medicines::Feature(name)
+        } else {
+            distinct_medicines_12m(extract, index).map_or(Medicines::None, |plan| {
+                Medicines::Plan(batch.add("medications", plan))
+            })
+        };
         Ok(Some(ScorePlan {
             wanted,
             sets,
@@ -240,22 +238,16 @@ fn groups(set: Set) -> impl Iterator<Item = u16> {
     (0..128u16).filter(move |g| set & (1 << g) != 0)
 }
 
-/// The passes that stream each coded table the families read into
-/// [`PersonSets`]: rows up to the index date, as person, code system, code and day.
+/// The passes that stream each of the coded `tables` into [`PersonSets`]:
+/// rows up to the index date, as person, code system, code and day.
 fn coded_passes(
     extract: &Extract,
     index: NaiveDate,
-    families: &[Family],
+    tables: &[&'static str],
     sets: &Arc<Mutex<PersonSets>>,
 ) -> Result<Vec<(&'static str, LazyFrame)>> {
-    let mut tables: Vec<&'static str> = families
-        .iter()
-        .flat_map(|f| f.sources().iter().map(|(t, _)| *t))
-        .collect();
-    tables.sort_unstable();
-    tables.dedup();
     let mut out = Vec::new();
-    for table in tables {
+    for &table in tables {
         let Some(rows) = extract.table(table) else {
             continue;
         };
@@ -384,6 +376,18 @@ impl PersonSets {
             }
         }
         Ok(())
+    }
+
+    /// The coded tables the targets read, each once.
+    fn tables(&self) -> Vec<&'static str> {
+        let mut tables: Vec<&'static str> = self
+            .families
+            .iter()
+            .flat_map(|f| f.sources().iter().map(|(t, _)| *t))
+            .collect();
+        tables.sort_unstable();
+        tables.dedup();
+        tables
     }
 
     /// For each code system `table` provides to some target, those targets.

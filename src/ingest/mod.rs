@@ -284,8 +284,8 @@ fn load_patients(
         .select(kept)
         .collect()
         .map_err(|e| source::unreadable(&source.display, &e))?;
-    let rows = |frame: &DataFrame| typed_rows(frame.clone().lazy(), &plan, &[BROKEN, LOC]);
-    let all = rows(&counted)
+    // The same columns under their contract names (no copy: columns are shared).
+    let all = typed_rows(counted.clone().lazy(), &plan, &[BROKEN, LOC])
         .collect()
         .map_err(|e| source::unreadable(&source.display, &e))?;
     check_duplicates(&all, source)?;
