@@ -1,13 +1,15 @@
-//! Event features: every feature of one table becomes one aggregation
-//! expression, so each table is scanned once.
+//! Event features: every feature of one table is tallied in the same
+//! streaming pass over it ([`Tally`]), so each table is scanned once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::epoch_days;
 use super::spec::{Aggregate, CodeFilter, FeatureDef, FeatureKind, Filter, Window, code_columns};
+use super::tally::{DAY, END, Feature, Tally};
 use crate::contract;
 use crate::error::Result;
 use crate::ingest::{Extract, PID};
@@ -20,12 +22,13 @@ fn date_column(table: &str) -> &'static str {
     }
 }
 
-/// One lazy per-person frame per event table that has features and is in the extract.
+/// One tallying pass per event table that has features and is in the extract.
 pub fn per_table(
     extract: &Extract,
     index: NaiveDate,
     defs: &[FeatureDef],
-) -> Result<Vec<(String, LazyFrame)>> {
+) -> Result<Vec<(String, TablePass)>> {
+    let people = extract.patients.height();
     let mut by_table: BTreeMap<&str, Vec<&FeatureDef>> = BTreeMap::new();
     for def in defs {
         if let FeatureKind::Events { table, .. } = &def.kind {
@@ -36,8 +39,8 @@ pub fn per_table(
         .into_iter()
         .filter_map(|(table, defs)| {
             extract.table(table).map(|rows| {
-                table_features(rows.clone(), table, index, &defs)
-                    .map(|plan| (table.to_string(), plan))
+                table_features(rows.clone(), table, index, &defs, people)
+                    .map(|pass| (table.to_string(), pass))
             })
         })
         .collect()
@@ -102,14 +105,19 @@ fn attach_code_lists(
     Ok((joined, names))
 }
 
+/// The pass over one event table that tallies its features: the rows in
+/// reach of some window, each with its person, day, selections and values,
+/// streamed into a [`Tally`].
 fn table_features(
     rows: LazyFrame,
     table: &str,
     index: NaiveDate,
     defs: &[&FeatureDef],
-) -> Result<LazyFrame> {
+    people: usize,
+) -> Result<TablePass> {
     let (rows, listed) = attach_code_lists(rows, table, defs)?;
     let date = date_column(table);
+    let period = contract::table(table).and_then(|t| t.period);
     let earliest = defs
         .iter()
         .map(|d| match &d.kind {
@@ -122,7 +130,7 @@ fn table_features(
     // Nothing after the index date counts; nothing before the earliest window either
     // (periods are kept when they might still be running into a window).
     let mut keep = col(date).lt_eq(lit(index));
-    if let (Some(lo), Some((_, end))) = (earliest, contract::table(table).and_then(|t| t.period)) {
+    if let (Some(lo), Some((_, end))) = (earliest, period) {
         keep = keep.and(
             col(end)
                 .is_null()
@@ -131,31 +139,78 @@ fn table_features(
     } else if let Some(lo) = earliest {
         keep = keep.and(col(date).cast(DataType::Int32).gt_eq(lit(lo)));
     }
-    let mut selections = Selections::default();
-    let aggs: Vec<Expr> = defs
-        .iter()
-        .zip(&listed)
-        .filter_map(|(d, list)| match &d.kind {
-            FeatureKind::Events {
-                filters,
-                window,
-                aggregate,
-                ..
-            } => {
-                let selected = selections.column(selection_expr(filters, list.as_deref()));
-                Some(
-                    aggregate_expr(table, selected, *window, aggregate, index)
-                        .alias(d.name.as_str()),
+    let text_column = |name: &str| {
+        contract::table(table)
+            .and_then(|t| t.column(name))
+            .is_some_and(|c| {
+                matches!(
+                    c.ty,
+                    contract::ColumnType::Text
+                        | contract::ColumnType::Code(_)
+                        | contract::ColumnType::NhsNumber
                 )
-            }
-            _ => None,
-        })
-        .collect();
-    Ok(rows
+            })
+    };
+    let mut selections = Selections::default();
+    let mut inputs = Vec::new();
+    let mut features = Vec::new();
+    for (position, (def, list)) in defs.iter().zip(&listed).enumerate() {
+        let FeatureKind::Events {
+            filters,
+            window,
+            aggregate,
+            ..
+        } = &def.kind
+        else {
+            continue;
+        };
+        let selected = selections.column(selection_expr(filters, list.as_deref()));
+        let (lo, hi) = window.bounds(index);
+        features.push(Feature::new(
+            &def.name,
+            position,
+            aggregate,
+            selected,
+            (lo.map(epoch_days), epoch_days(hi)),
+            epoch_days(index),
+            &text_column,
+            &mut inputs,
+        ));
+    }
+    let mut columns = vec![col(PID), col(date).cast(DataType::Int32).alias(DAY)];
+    if let Some((_, end)) = period {
+        columns.push(col(end).cast(DataType::Int32).alias(END));
+    }
+    columns.extend(selections.columns);
+    columns.extend(inputs);
+    let tally = Arc::new(Tally::new(people, features));
+    let folding = Arc::clone(&tally);
+    // The fold runs as an elementwise function, on every worker thread at
+    // once (see `tally`); its output is a column of nulls, summed to one row.
+    let fold = map_multiple(
+        move |batch: &mut [Column]| {
+            folding.fold(batch)?;
+            let rows = batch.first().map_or(0, Column::len);
+            Ok(Column::full_null(TALLIED.into(), rows, &DataType::UInt32))
+        },
+        columns,
+        |_, _| Ok(Field::new(TALLIED.into(), DataType::UInt32)),
+    );
+    let pass = rows
         .filter(keep)
-        .with_columns(selections.columns)
-        .group_by([col(PID)])
-        .agg(aggs))
+        .select([fold.alias(TALLIED)])
+        .select([col(TALLIED).null_count()]);
+    Ok(TablePass { pass, tally })
+}
+
+/// The (empty) output column of a tally's fold.
+const TALLIED: &str = "__tallied";
+
+/// An event table's feature pass and the tally it fills.
+pub struct TablePass {
+    /// The streaming pass (its result is empty: the work is in `tally`).
+    pub pass: LazyFrame,
+    pub tally: Arc<Tally>,
 }
 
 /// The distinct row selections (`where` filters and code lists) of a table's
@@ -170,10 +225,10 @@ struct Selections {
 }
 
 impl Selections {
-    /// The column holding `selected` (`lit(true)`, selecting every row, is left as it is).
-    fn column(&mut self, selected: Expr) -> Expr {
+    /// The column holding `selected`; `None` when it selects every row.
+    fn column(&mut self, selected: Expr) -> Option<String> {
         if selected == lit(true) {
-            return selected;
+            return None;
         }
         let key = format!("{selected:?}");
         let k = self.seen.iter().position(|s| *s == key).unwrap_or_else(|| {
@@ -184,7 +239,7 @@ impl Selections {
         if k == self.columns.len() {
             self.columns.push(selected.alias(name.as_str()));
         }
-        col(name.as_str())
+        Some(name)
     }
 }
 
@@ -219,126 +274,4 @@ fn filters_expr(filters: &[Filter]) -> Expr {
         };
         acc.and(one.fill_null(lit(false)))
     })
-}
-
-fn aggregate_expr(
-    table: &str,
-    selected: Expr,
-    window: Window,
-    aggregate: &Aggregate,
-    index: NaiveDate,
-) -> Expr {
-    let date = col(date_column(table)).cast(DataType::Int32);
-    let (lo, hi) = window.bounds(index);
-    let (lo, hi) = (lo.map(epoch_days), epoch_days(hi));
-    let in_window = lo
-        .map_or(lit(true), |lo| date.clone().gt_eq(lit(lo)))
-        .and(date.clone().lt_eq(lit(hi)));
-    let cond = selected.clone().and(in_window);
-    match aggregate {
-        Aggregate::Exists => cond.sum().gt(lit(0)),
-        Aggregate::Count => cond.sum().cast(DataType::Int32),
-        Aggregate::CountDistinct { column, prefix } => {
-            let value = match prefix {
-                Some(n) => col(column.as_str()).str().slice(lit(0), lit(*n as u64)),
-                None => col(column.as_str()),
-            };
-            value.filter(cond).n_unique().cast(DataType::Int32)
-        }
-        Aggregate::Sum { column } => {
-            non_empty(column, &cond, exact_sum(col(column.as_str()), cond.clone()))
-        }
-        Aggregate::Min { column } => col(column.as_str())
-            .filter(cond)
-            .min()
-            .cast(DataType::Float64),
-        Aggregate::Max { column } => col(column.as_str())
-            .filter(cond)
-            .max()
-            .cast(DataType::Float64),
-        // Ties on the latest date go to the greatest value, so the result does
-        // not depend on the order rows reach the group (it varies with the
-        // streaming engine's scheduling).
-        Aggregate::Last { column } => col(column.as_str())
-            .filter(cond.clone())
-            .sort_by(
-                [date.filter(cond.clone()), col(column.as_str()).filter(cond)],
-                SortMultipleOptions::default(),
-            )
-            .last()
-            .cast(DataType::String),
-        Aggregate::DaysSinceLast => {
-            (lit(epoch_days(index)) - date.filter(cond).max()).cast(DataType::Int32)
-        }
-        Aggregate::DaysCovered => days_covered(table, selected, lo, hi),
-        Aggregate::ActiveOnIndex => active_on(table, selected, epoch_days(index)),
-    }
-}
-
-/// Units per 1 of a summed value: sums are taken in integer micro-units.
-const SUM_SCALE: f64 = 1e6;
-
-/// The sum of `values` where `cond` holds, independent of the order they
-/// arrive in: each value is rounded to a millionth and added as an integer. A
-/// floating-point sum depends on the order of its terms, which the streaming
-/// engine does not fix, so the same extract gave totals differing in the last
-/// bits from run to run. The range is ±9.2 × 10¹² per person, far beyond any cost.
-///
-/// The filter must be the last step before the sum: Polars' streaming
-/// group-by lowers `elementwise(x).filter(c).sum()` but not
-/// `elementwise(x.filter(c)).sum()`, which falls back to an in-memory
-/// group-by over the whole table (measured at 1M people: the encounters pass
-/// took 21 s instead of 6; docs/performance.md).
-fn exact_sum(values: Expr, cond: Expr) -> Expr {
-    (values.cast(DataType::Float64) * lit(SUM_SCALE))
-        .round(0, RoundMode::HalfAwayFromZero)
-        .cast(DataType::Int64)
-        .filter(cond)
-        .sum()
-        .cast(DataType::Float64)
-        / lit(SUM_SCALE)
-}
-
-/// `agg` when at least one selected row has a value, else null (a sum over nothing is unknown, not 0).
-fn non_empty(column: &str, cond: &Expr, agg: Expr) -> Expr {
-    when(col(column).filter(cond.clone()).count().gt(lit(0)))
-        .then(agg.cast(DataType::Float64))
-        .otherwise(lit(NULL).cast(DataType::Float64))
-}
-
-fn period(table: &str) -> (Expr, Expr) {
-    let (start, end) = contract::table(table)
-        .and_then(|t| t.period)
-        .unwrap_or(("start_date", "end_date"));
-    (
-        col(start).cast(DataType::Int32),
-        col(end).cast(DataType::Int32),
-    )
-}
-
-/// Days of [start, end) inside [lo, hi + 1), summed over selected rows; an
-/// open end runs to the day after `hi` (the index date for `-Nd..0d`).
-fn days_covered(table: &str, selected: Expr, lo: Option<i32>, hi: i32) -> Expr {
-    let (start, end) = period(table);
-    let stop = lit(hi + 1);
-    let e = when(end.clone().is_null().or(end.clone().gt(stop.clone())))
-        .then(stop)
-        .otherwise(end);
-    let s = match lo {
-        Some(lo) => when(start.clone().lt(lit(lo)))
-            .then(lit(lo))
-            .otherwise(start),
-        None => start,
-    };
-    let days = when(e.clone().gt(s.clone())).then(e - s).otherwise(lit(0));
-    days.filter(selected).sum().cast(DataType::Int32)
-}
-
-/// Some selected period covers day `on`: start ≤ on and (no end or end ≥ on).
-fn active_on(table: &str, selected: Expr, on: i32) -> Expr {
-    let (start, end) = period(table);
-    let covers = start
-        .lt_eq(lit(on))
-        .and(end.clone().is_null().or(end.gt_eq(lit(on))));
-    selected.and(covers).sum().gt(lit(0))
 }

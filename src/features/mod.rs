@@ -8,9 +8,10 @@
 //! - people in scope are born, registered (`registered_from` ≤ index) and
 //!   alive (no `date_of_death`, or one after the index date) on the index date.
 //!
-//! Plan: every event feature of a table is one aggregation expression, so each
-//! event table is read in **one** group-by pass whatever the number of
-//! features; code-list scores match the distinct codes once and join back.
+//! Plan: every event feature of a table is folded into dense per-person state
+//! ([`tally`]) in **one** streaming pass over the table, whatever the number
+//! of features; code-list scores collect each person's categories the same
+//! way ([`scores`]). Nothing is joined back: columns are read out by [`PID`].
 
 pub mod catalogue;
 mod events;
@@ -18,6 +19,7 @@ pub mod outcomes;
 mod person;
 mod scores;
 pub mod spec;
+mod tally;
 
 use std::path::Path;
 
@@ -25,7 +27,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::error::{Result, SpecError};
-use crate::ingest::{Batch, Collected, Extract, PID, Slot, left_join_in_order};
+use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 pub use spec::{FeatureDef, FeatureKind, FeatureType};
 
 /// Days in a 12-month window, counting the index date.
@@ -114,8 +116,8 @@ pub struct FeaturePlan {
     defs: Vec<FeatureDef>,
     /// The population in scope at the index date.
     people: DataFrame,
-    /// One frame of per-person aggregates per event table.
-    events: Vec<Slot>,
+    /// Each event table's pass and the per-person tally it fills.
+    events: Vec<(Slot, events::TablePass)>,
     scores: Option<scores::ScorePlan>,
 }
 
@@ -130,7 +132,7 @@ impl FeaturePlan {
         let people = person::population(extract, index, set.defs())?;
         let events = events::per_table(extract, index, set.defs())?
             .into_iter()
-            .map(|(table, plan)| batch.add(&table, plan))
+            .map(|(table, pass)| (batch.add(&table, pass.pass.clone()), pass))
             .collect();
         Ok(FeaturePlan {
             index,
@@ -143,17 +145,13 @@ impl FeaturePlan {
 
     /// The feature table, from the collected batch.
     pub fn finish(self, collected: &mut Collected) -> Result<FeatureTable> {
-        let mut frame = self.people.lazy();
-        for slot in self.events {
-            let per_person = collected.take(slot)?;
-            frame = frame.join(
-                per_person.lazy(),
-                [col(PID)],
-                [col(PID)],
-                left_join_in_order(),
-            );
+        let mut frame = self.people;
+        let pids: Vec<u32> = frame.column(PID)?.u32()?.into_no_null_iter().collect();
+        for (slot, pass) in self.events {
+            collected.take(slot)?;
+            let columns = pass.tally.columns(&pids)?;
+            frame.hstack_mut(&columns)?;
         }
-        let mut frame = frame.collect()?;
         if let Some(scores) = self.scores {
             let scored = scores.finish(collected, &frame)?;
             frame.hstack_mut(&scored)?;
