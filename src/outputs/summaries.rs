@@ -88,6 +88,32 @@ fn aggregates() -> Vec<Expr> {
     aggs
 }
 
+/// The columns of `people` the summaries read: the person key, every
+/// dimension, and the inputs of [`aggregates`] (fewer columns to copy when
+/// people who opted out are filtered away).
+fn summarised(people: &DataFrame) -> Vec<PlSmallStr> {
+    let mut inputs: Vec<&str> = vec![
+        crate::ingest::PID,
+        "tier",
+        "segment",
+        "efi_category",
+        "risk",
+        "cost_12m",
+    ];
+    inputs.extend(DIMENSIONS);
+    let ltcs: Vec<String> = Ltc::ALL
+        .iter()
+        .map(|l| format!("ltc_{}", l.key()))
+        .collect();
+    inputs.extend(ltcs.iter().map(String::as_str));
+    people
+        .get_column_names()
+        .into_iter()
+        .filter(|name| inputs.contains(&name.as_str()))
+        .cloned()
+        .collect()
+}
+
 fn count_if(condition: Expr, name: &str) -> Expr {
     condition
         .fill_null(lit(false))
@@ -133,7 +159,7 @@ pub fn write_summaries(
     patients: &DataFrame,
     profile: &DisclosureProfile,
 ) -> Result<(Vec<OutputFile>, DisclosureReports)> {
-    let planning = crate::cohort::secondary_use(people, patients)?;
+    let planning = crate::cohort::secondary_use(&people.select(summarised(people))?, patients)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {
         path: folder.clone(),
