@@ -378,11 +378,8 @@ impl Tally {
             .collect::<PolarsResult<_>>()?;
         for (shard, rows) in parts(pids) {
             // Each selection's rows once (features sharing one differ by window).
-            let selected: Vec<Vec<usize>> = batch
-                .masks
-                .iter()
-                .map(|mask| rows.iter().filter(|&i| mask[i]).collect())
-                .collect();
+            let selected: Vec<Vec<usize>> =
+                batch.masks.iter().map(|mask| rows.selected(mask)).collect();
             let mut states = self.lock(shard)?;
             let base = shard * SHARD;
             for (k, f) in self.features.iter().enumerate() {
@@ -498,10 +495,11 @@ enum Rows {
 }
 
 impl Rows {
-    fn iter(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+    /// The rows for which `mask` holds.
+    fn selected(&self, mask: &[bool]) -> Vec<usize> {
         match self {
-            Rows::Run(range) => Box::new(range.clone()),
-            Rows::Picked(picked) => Box::new(picked.iter().copied()),
+            Rows::Run(range) => range.clone().filter(|&i| mask[i]).collect(),
+            Rows::Picked(picked) => picked.iter().copied().filter(|&i| mask[i]).collect(),
         }
     }
 }
@@ -567,13 +565,10 @@ fn fold(
         }
         (State::Last(best), Values::Last { texts, keys }) => {
             each_read(batch, base, rows, from, to, |i, p| {
-                let candidate = Latest {
-                    day: batch.days[i],
-                    key: keys.as_ref().and_then(|k| k[i]),
-                    text: texts[i].map(Box::from),
-                };
-                if best[p].as_ref().is_none_or(|b| candidate.later_than(b)) {
-                    best[p] = Some(candidate);
+                let (day, key, text) = (batch.days[i], keys.as_ref().and_then(|k| k[i]), texts[i]);
+                if best[p].as_ref().is_none_or(|b| b.is_before(day, key, text)) {
+                    let text = text.map(Box::from);
+                    best[p] = Some(Latest { day, key, text });
                 }
             })
         }
@@ -636,14 +631,16 @@ fn each_read(
 }
 
 impl Latest {
-    /// Later day, or the same day and a greater value (missing values least).
-    fn later_than(&self, other: &Latest) -> bool {
-        let by_value = match (self.key, other.key) {
+    /// Whether a row (`day`, `key`, `text`) comes after this one: a later
+    /// day, or the same day and a greater value (missing values least).
+    /// Values are compared by `key` when the column has one, else as text.
+    fn is_before(&self, day: i32, key: Option<f64>, text: Option<&str>) -> bool {
+        let by_value = match (key, self.key) {
             (Some(a), Some(b)) => a.total_cmp(&b),
             (a, b) if a.is_some() || b.is_some() => a.is_some().cmp(&b.is_some()),
-            _ => self.text.cmp(&other.text),
+            _ => text.cmp(&self.text.as_deref()),
         };
-        self.day.cmp(&other.day).then(by_value) == Ordering::Greater
+        day.cmp(&self.day).then(by_value) == Ordering::Greater
     }
 }
 
