@@ -99,17 +99,27 @@ fn rules() -> Vec<Expr> {
 
 /// The segment label of each row of `features` (which must hold [`SEGMENT_FEATURES`]).
 pub fn assign_segments(features: &DataFrame) -> Result<Column> {
-    // Built from the last rule back, so the first matching rule wins.
-    let mut segment = lit(SEGMENTS[SEGMENTS.len() - 1].label);
-    for (rule, s) in rules().into_iter().zip(SEGMENTS).rev() {
-        segment = when(rule).then(lit(s.label)).otherwise(segment);
+    // Built from the last rule back, so the first matching rule wins. The
+    // rules choose a segment's position, and labels are put in at the end: a
+    // `when/then` over text labels copied strings for every person (1.45 s
+    // of the scoring stage at 5M people).
+    let last = SEGMENTS.len() as u32 - 1;
+    let mut segment = lit(last);
+    for (k, rule) in rules().into_iter().enumerate().take(SEGMENTS.len()).rev() {
+        segment = when(rule).then(lit(k as u32)).otherwise(segment);
     }
     let frame = features
         .clone()
         .lazy()
-        .select([segment.alias("segment")])
+        .select([segment.cast(DataType::UInt32).alias("segment")])
         .collect()?;
-    Ok(frame.column("segment")?.clone())
+    let labels: StringChunked = frame
+        .column("segment")?
+        .u32()?
+        .iter()
+        .map(|k| k.and_then(|k| SEGMENTS.get(k as usize)).map(|s| s.label))
+        .collect();
+    Ok(labels.with_name("segment".into()).into_column())
 }
 
 #[cfg(test)]

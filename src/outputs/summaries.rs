@@ -52,28 +52,60 @@ pub struct Summary {
     pub report: DisclosureReport,
 }
 
-/// The aggregate columns of one group (before disclosure control).
-fn aggregates() -> Vec<Expr> {
-    let mut aggs = vec![len().cast(DataType::Int64).alias("population")];
+/// The people counted by each count column: (column, condition). They are
+/// worked out once per person, as 0/1 columns, for all eight summaries.
+fn counted() -> Vec<(String, Expr)> {
+    let mut counts = Vec::new();
     for tier in Tier::ALL {
-        aggs.push(count_if(
+        counts.push((
+            format!("tier_{}", tier.label()),
             col("tier").eq(lit(tier.label())),
-            &format!("tier_{}", tier.label()),
         ));
     }
     for segment in SEGMENTS {
-        aggs.push(count_if(
+        counts.push((
+            format!("segment_{}", segment.label),
             col("segment").eq(lit(segment.label)),
-            &format!("segment_{}", segment.label),
         ));
     }
     for ltc in Ltc::ALL {
         let name = format!("ltc_{}", ltc.key());
-        aggs.push(count_if(col(name.as_str()), &name));
+        counts.push((name.clone(), col(name.as_str())));
     }
     for (name, category) in FRAILTY {
-        aggs.push(count_if(col("efi_category").eq(lit(*category)), name));
+        counts.push((name.to_string(), col("efi_category").eq(lit(*category))));
     }
+    counts
+}
+
+/// Column holding whether a person is counted in the count column `name`.
+fn indicator(name: &str) -> String {
+    format!("__counted_{name}")
+}
+
+/// `planning` with one 0/1 column per count ([`counted`]).
+fn with_indicators(planning: &DataFrame) -> Result<DataFrame> {
+    let indicators: Vec<Expr> = counted()
+        .into_iter()
+        .map(|(name, condition)| {
+            condition
+                .fill_null(lit(false))
+                .cast(DataType::Int64)
+                .alias(indicator(&name).as_str())
+        })
+        .collect();
+    Ok(planning.clone().lazy().with_columns(indicators).collect()?)
+}
+
+/// The aggregate columns of one group (before disclosure control), from a
+/// frame [`with_indicators`].
+fn aggregates() -> Vec<Expr> {
+    let mut aggs = vec![len().cast(DataType::Int64).alias("population")];
+    aggs.extend(
+        counted()
+            .into_iter()
+            .map(|(name, _)| col(indicator(&name).as_str()).sum().alias(name.as_str())),
+    );
     let variance = (col("risk") * (lit(1.0) - col("risk"))).sum();
     aggs.extend([
         col("risk").mean().alias("mean_risk"),
@@ -114,16 +146,17 @@ fn summarised(people: &DataFrame) -> Vec<PlSmallStr> {
         .collect()
 }
 
-fn count_if(condition: Expr, name: &str) -> Expr {
-    condition
-        .fill_null(lit(false))
-        .sum()
-        .cast(DataType::Int64)
-        .alias(name)
-}
-
 /// Builds and protects the summary by `dimension` of the planning population.
 pub fn summarise(
+    planning: &DataFrame,
+    dimension: &'static str,
+    profile: &DisclosureProfile,
+) -> Result<Summary> {
+    summarise_counted(&with_indicators(planning)?, dimension, profile)
+}
+
+/// [`summarise`] of a planning population [`with_indicators`].
+fn summarise_counted(
     planning: &DataFrame,
     dimension: &'static str,
     profile: &DisclosureProfile,
@@ -160,6 +193,7 @@ pub fn write_summaries(
     profile: &DisclosureProfile,
 ) -> Result<(Vec<OutputFile>, DisclosureReports)> {
     let planning = crate::cohort::secondary_use(&people.select(summarised(people))?, patients)?;
+    let planning = with_indicators(&planning)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {
         path: folder.clone(),
@@ -169,7 +203,7 @@ pub fn write_summaries(
     let mut files = Vec::new();
     let mut reports = Vec::new();
     for dimension in DIMENSIONS {
-        let mut summary = summarise(&planning, dimension, profile)?;
+        let mut summary = summarise_counted(&planning, dimension, profile)?;
         let name = format!("by_{dimension}.parquet");
         let rows = write_parquet(&mut summary.frame, &folder.join(&name))?;
         files.push(OutputFile {
