@@ -44,16 +44,32 @@ pub fn write_partitioned(
         path: dir.to_path_buf(),
         source,
     };
-    let sorted = frame
-        .sort(
-            [key],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .map_err(parquet_error)?;
-    let keys = sorted
-        .column(key)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(parquet_error)?;
+    let keys_of = |frame: &DataFrame| {
+        frame
+            .column(key)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(parquet_error)
+    };
+    // Callers usually hand over frames already in key order (patient_risk is
+    // sorted by practice, then risk): sorting again copied every column of
+    // the whole population for nothing.
+    let keys = keys_of(frame)?;
+    let in_order = {
+        let keys = keys.str().map_err(parquet_error)?;
+        keys.iter().zip(keys.iter().skip(1)).all(|(a, b)| a <= b)
+    };
+    let (sorted, keys) = if in_order {
+        (frame.clone(), keys)
+    } else {
+        let sorted = frame
+            .sort(
+                [key],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .map_err(parquet_error)?;
+        let keys = keys_of(&sorted)?;
+        (sorted, keys)
+    };
     let keys = keys.str().map_err(parquet_error)?;
     let mut parts: Vec<(String, usize, usize)> = Vec::new();
     let mut start = 0usize;
