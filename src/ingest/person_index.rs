@@ -228,20 +228,35 @@ fn days(column: &Column) -> PolarsResult<Int32Chunked> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn event_rows_get_their_persons_key_and_dates_and_strangers_get_none() -> PolarsResult<()> {
-        let patients = df!(
-            "person_id" => ["a", "b", "c"],
-            PID => [0u32, 1, 2],
-            "date_of_birth" => [Some(100i32), Some(200), None],
-            "date_of_death" => [None, Some(900i32), None],
+    /// A patients table as `ingest` hands it over: ids, PIDs, dates (epoch days).
+    fn patients_table(
+        ids: &[&str],
+        pids: &[u32],
+        births: &[Option<i32>],
+        deaths: &[Option<i32>],
+    ) -> PolarsResult<DataFrame> {
+        df!(
+            "person_id" => ids,
+            PID => pids,
+            "date_of_birth" => births,
+            "date_of_death" => deaths,
         )?
         .lazy()
         .with_columns([
             col("date_of_birth").cast(DataType::Date),
             col("date_of_death").cast(DataType::Date),
         ])
-        .collect()?;
+        .collect()
+    }
+
+    #[test]
+    fn event_rows_get_their_persons_key_and_dates_and_strangers_get_none() -> PolarsResult<()> {
+        let patients = patients_table(
+            &["a", "b", "c"],
+            &[0, 1, 2],
+            &[Some(100), Some(200), None],
+            &[None, Some(900), None],
+        )?;
         let index = Arc::new(PersonIndex::new(&patients)?);
         let events = df!("person_id" => [Some("b"), Some("zz"), None, Some("a"), Some("b")])?;
         let keyed = index
@@ -267,18 +282,12 @@ mod tests {
 
     #[test]
     fn patients_out_of_pid_order_are_indexed_by_their_pid() -> PolarsResult<()> {
-        let patients = df!(
-            "person_id" => ["c", "a", "b"],
-            PID => [2u32, 0, 1],
-            "date_of_birth" => [Some(300i32), Some(100), Some(200)],
-            "date_of_death" => [None::<i32>, None, None],
-        )?
-        .lazy()
-        .with_columns([
-            col("date_of_birth").cast(DataType::Date),
-            col("date_of_death").cast(DataType::Date),
-        ])
-        .collect()?;
+        let patients = patients_table(
+            &["c", "a", "b"],
+            &[2, 0, 1],
+            &[Some(300), Some(100), Some(200)],
+            &[None; 3],
+        )?;
         let index = PersonIndex::new(&patients)?;
         let ids = Column::new("person_id".into(), ["a", "b", "c", "d"]);
         let pids: Vec<Option<u32>> = index.lookup(&ids)?.u32()?.iter().collect();
@@ -291,18 +300,12 @@ mod tests {
     #[test]
     fn runs_of_one_person_and_the_next_person_are_found_without_mistaking_strangers()
     -> PolarsResult<()> {
-        let patients = df!(
-            "person_id" => ["a", "b", "c"],
-            PID => [0u32, 1, 2],
-            "date_of_birth" => [Some(100i32), None, None],
-            "date_of_death" => [None::<i32>, None, None],
-        )?
-        .lazy()
-        .with_columns([
-            col("date_of_birth").cast(DataType::Date),
-            col("date_of_death").cast(DataType::Date),
-        ])
-        .collect()?;
+        let patients = patients_table(
+            &["a", "b", "c"],
+            &[0, 1, 2],
+            &[Some(100), None, None],
+            &[None; 3],
+        )?;
         let index = PersonIndex::new(&patients)?;
         let keys = |ids: &[&str]| -> PolarsResult<Vec<Option<u32>>> {
             let ids = Column::new("person_id".into(), ids);
@@ -327,20 +330,10 @@ mod tests {
             ]
         );
         // Many people in another order: the guess is given up, keys stay right.
-        let many = PersonIndex::new(
-            &df!(
-                "person_id" => (0..500).map(|i| format!("p{i}")).collect::<Vec<_>>(),
-                PID => (0..500u32).collect::<Vec<_>>(),
-                "date_of_birth" => vec![None::<i32>; 500],
-                "date_of_death" => vec![None::<i32>; 500],
-            )?
-            .lazy()
-            .with_columns([
-                col("date_of_birth").cast(DataType::Date),
-                col("date_of_death").cast(DataType::Date),
-            ])
-            .collect()?,
-        )?;
+        let names: Vec<String> = (0..500).map(|i| format!("p{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let pids: Vec<u32> = (0..500).collect();
+        let many = PersonIndex::new(&patients_table(&names, &pids, &[None; 500], &[None; 500])?)?;
         let order: Vec<u32> = (0..500u32).map(|i| (i * 7919) % 500).collect();
         let ids: Vec<String> = order.iter().map(|i| format!("p{i}")).collect();
         let got: Vec<Option<u32>> = many
