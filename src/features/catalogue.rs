@@ -17,7 +17,9 @@ pub fn render_markdown(defs: &[FeatureDef]) -> String {
          (no `date_of_death`, or one after the index date) on that date.\n\
          - Counts are 0 and flags false, never null, for people with no events.\n\
          - Results never depend on the order of rows: a `sum` is added in integer millionths (each value rounded to 10⁻⁶), \
-         and `last` takes the value on the latest date, the greatest value when several share that date.\n\
+         and `last` takes the value on the latest date, the greatest value when several share that date \
+         (numbers and dates compared as such, text as text; a missing value is the least).\n\
+         - `count_distinct` counts a missing value as one more value; `min` and `max` ignore NaN.\n\
          - Features are declared in TOML (`src/features/builtin.toml`); add your own with the same syntax and `--features FILE`. \
          An events feature may also take `codelist = \"file.csv\"` (relative to the TOML file) and `code_system` \
          (`icd10` or `snomed` for diagnoses and observations; medications are BNF): only rows whose code is in the list count \
