@@ -106,13 +106,11 @@ pub fn population(extract: &Extract, index: NaiveDate, defs: &[FeatureDef]) -> R
     Ok(out)
 }
 
-/// Each person's age on `index` (in parallel: a calendar calculation per person).
 fn ages(people: &DataFrame, index: NaiveDate) -> Result<Vec<Option<i32>>> {
-    use rayon::prelude::*;
     let births = people.column("date_of_birth")?.cast(&DataType::Int32)?;
-    let births: Vec<Option<i32>> = births.i32()?.iter().collect();
     Ok(births
-        .into_par_iter()
+        .i32()?
+        .iter()
         .map(|d| {
             d.and_then(crate::contract::date_from_epoch_days)
                 .map(|birth| age_on(birth, index))

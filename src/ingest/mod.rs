@@ -382,15 +382,14 @@ fn check_duplicates(typed: &DataFrame, source: &TableSource) -> Result<(), Inges
 /// costs a fifth of a string group-by (1.0 s at 5M people).
 fn any_repeated(ids: &StringChunked) -> bool {
     use rayon::prelude::*;
-    use std::hash::BuildHasher;
     let ids = ids.rechunk();
     let Some(array) = ids.downcast_iter().next() else {
         return false;
     };
-    let hasher = PlRandomState::default();
-    let mut hashed: Vec<(u64, u32)> = (0..array.len())
-        .into_par_iter()
-        .filter_map(|row| array.get(row).map(|id| (hasher.hash_one(id), row as u32)))
+    let mut hashed: Vec<(u64, u32)> = person_index::hash_ids(array, &PlRandomState::default())
+        .into_iter()
+        .enumerate()
+        .filter_map(|(row, hash)| hash.map(|h| (h, row as u32)))
         .collect();
     hashed.par_sort_unstable();
     hashed.chunk_by(|a, b| a.0 == b.0).any(|same_hash| {

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::validate::{BIRTH, DEATH, PID};
 
 /// Polars' array of strings (Arrow's `Utf8ViewArray`).
-type Ids = <StringType as PolarsDataType>::Array;
+pub(super) type Ids = <StringType as PolarsDataType>::Array;
 
 /// Person id → [`PID`], and each PID's birth and death dates (epoch days).
 pub struct PersonIndex {
@@ -75,10 +75,7 @@ impl PersonIndex {
             None => polars_bail!(ComputeError: "no patients to index"),
         };
         let hasher = PlRandomState::default();
-        let hashes: Vec<Option<u64>> = (0..ids.len())
-            .into_par_iter()
-            .map(|pid| ids.get(pid).map(|id| hasher.hash_one(id)))
-            .collect();
+        let hashes = hash_ids(&ids, &hasher);
         let mut table = HashTable::with_capacity(people);
         for (pid, hash) in hashes.iter().enumerate() {
             if let Some(hash) = *hash {
@@ -209,6 +206,14 @@ impl<'a> Memo<'a> {
         self.changes += 1;
         self.near += u32::from(to > from && to - from <= NEAR);
     }
+}
+
+/// Each id's hash (none for a missing id), computed in parallel.
+pub(super) fn hash_ids(ids: &Ids, hasher: &PlRandomState) -> Vec<Option<u64>> {
+    (0..ids.len())
+        .into_par_iter()
+        .map(|row| ids.get(row).map(|id| hasher.hash_one(id)))
+        .collect()
 }
 
 /// A date gathered by [`PID`] (null where the PID or the date is null).
