@@ -15,8 +15,14 @@ use crate::ingest::PID;
 /// training, evaluation): no National Data Opt-out and no Type 1 objection.
 /// `patients` is the validated patients table holding the two flags.
 pub fn secondary_use(people: &DataFrame, patients: &DataFrame) -> Result<DataFrame> {
-    // Allowed or not by PID (dense 0..n): a lookup per person, no join, so
-    // only `people`'s rows are copied, once, by the filter.
+    let mask: BooleanChunked = secondary_use_mask(people, patients)?.into_iter().collect();
+    Ok(people.filter(&mask)?)
+}
+
+/// Whether each row of `people` may be used for secondary purposes (see
+/// [`secondary_use`]): a lookup by PID (dense 0..n), no join and no copy.
+/// A person with an unknown flag is not known to allow use, so is excluded.
+pub fn secondary_use_mask(people: &DataFrame, patients: &DataFrame) -> Result<Vec<bool>> {
     let mut allowed = vec![false; patients.height()];
     let national = patients.column("opt_out_national")?.bool()?;
     let type1 = patients.column("opt_out_type1")?.bool()?;
@@ -26,7 +32,7 @@ pub fn secondary_use(people: &DataFrame, patients: &DataFrame) -> Result<DataFra
             *slot = national == Some(false) && type1 == Some(false);
         }
     }
-    let mask: BooleanChunked = people
+    Ok(people
         .column(PID)?
         .u32()?
         .iter()
@@ -34,8 +40,7 @@ pub fn secondary_use(people: &DataFrame, patients: &DataFrame) -> Result<DataFra
             pid.and_then(|p| allowed.get(p as usize).copied())
                 .unwrap_or(false)
         })
-        .collect();
-    Ok(people.filter(&mask)?)
+        .collect())
 }
 
 #[cfg(test)]
