@@ -114,20 +114,31 @@ pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
     if n == 0 {
         return Vec::new();
     }
-    let mut sorted: Vec<f64> = risks.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
     let cumulative = [
         config.very_high,
         config.very_high + config.high,
         config.very_high + config.high + config.rising,
     ];
-    let cut_offs: Vec<Option<f64>> = cumulative
-        .iter()
-        .map(|share| {
-            let k = (share * n as f64 - 1e-9).ceil() as usize;
-            (k > 0).then(|| sorted[k.min(n) - 1])
-        })
-        .collect();
+    // The k-th highest risk of each cut, by selection (linear time), not a
+    // sort of the whole population. Largest k first: each later selection
+    // only looks at the k highest risks the one before left in front.
+    let mut highest: Vec<f64> = risks.to_vec();
+    let mut cut_offs: [Option<f64>; 3] = [None; 3];
+    let mut front = n;
+    for (i, share) in cumulative.iter().enumerate().rev() {
+        let k = ((share * n as f64 - 1e-9).ceil() as usize).min(n);
+        if k == 0 {
+            continue;
+        }
+        let scope = if k <= front {
+            &mut highest[..front]
+        } else {
+            &mut highest[..]
+        };
+        let (_, kth, _) = scope.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+        cut_offs[i] = Some(*kth);
+        front = k;
+    }
     risks
         .iter()
         .map(|&r| {
@@ -248,5 +259,36 @@ mod tests {
             bad.validate().is_err(),
             "thresholds must fall from very high to rising"
         );
+    }
+
+    proptest::proptest! {
+        /// Each cut-off is the risk of the last person inside the tier's
+        /// share when everyone is ranked: the definition, by a full sort.
+        #[test]
+        fn cut_offs_are_the_ranked_risks_at_each_share(
+            risks in proptest::collection::vec(
+                proptest::sample::select(vec![0.0f64, 0.1, 0.2, 0.3, 0.5, 0.9, 1.0]), 1..300),
+            very_high in 0.0..0.2f64,
+            high in 0.0..0.3f64,
+            rising in 0.0..0.4f64,
+        ) {
+            let config = TierConfig { very_high, high, rising, ..TierConfig::default() };
+            let mut ranked = risks.clone();
+            ranked.sort_by(|a, b| b.total_cmp(a));
+            let n = risks.len();
+            let cut = |share: f64| {
+                let k = (share * n as f64 - 1e-9).ceil() as usize;
+                (k > 0).then(|| ranked[k.min(n) - 1])
+            };
+            let cuts = [cut(very_high), cut(very_high + high), cut(very_high + high + rising)];
+            let expected: Vec<Tier> = risks
+                .iter()
+                .map(|&r| {
+                    let tier = cuts.iter().position(|c| c.is_some_and(|c| r >= c));
+                    tier.map_or(Tier::Low, |i| Tier::ALL[i])
+                })
+                .collect();
+            proptest::prop_assert_eq!(assign_tiers(&risks, &config), expected);
+        }
     }
 }

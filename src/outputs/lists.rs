@@ -9,6 +9,7 @@
 use polars::prelude::*;
 
 use super::history::flagged_expr;
+use super::ranking::ranked_order;
 use crate::error::Result;
 use crate::ingest::PID;
 
@@ -70,14 +71,8 @@ pub fn clinical_lists(
                 .cast(DataType::Date)
                 .alias("last_emergency_admission"),
         )
-        .sort_by_exprs(
-            [col("practice_code"), col("risk"), col("person_id")],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, true, false])
-                .with_maintain_order(true),
-        )
         .collect()?;
-    let mut frame = frame;
+    let mut frame = frame.take(&ranked_order(&frame, "practice_code", "risk", "person_id")?)?;
     frame.with_column(rank_within(&frame, "practice_code")?)?;
     Ok(frame.select(LIST_COLUMNS.iter().copied())?)
 }

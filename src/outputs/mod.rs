@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod parquet;
 pub mod pseudonym;
 pub mod publish;
+pub mod ranking;
 pub mod summaries;
 
 pub use manifest::Manifest;

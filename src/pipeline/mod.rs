@@ -23,6 +23,7 @@ use crate::model::{DesignMatrix, ModelFile, score};
 use crate::outputs::disclosure::DisclosureProfile;
 use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
 use crate::outputs::parquet::{write_parquet, write_partitioned};
+use crate::outputs::ranking::ranked_order;
 use crate::outputs::{OutputLock, Staging};
 use crate::outputs::{drift, history, lists, pseudonym, publish, summaries};
 
@@ -347,17 +348,9 @@ fn patient_risk_table(people: &DataFrame, model: &ModelFile) -> Result<DataFrame
         ]
         .map(col),
     );
-    Ok(people
-        .clone()
-        .lazy()
-        .select(columns)
-        .sort_by_exprs(
-            [col("practice_code"), col("risk"), col("person_id")],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, true, false])
-                .with_maintain_order(true),
-        )
-        .collect()?)
+    let table = people.clone().lazy().select(columns).collect()?;
+    let order = ranked_order(&table, "practice_code", "risk", "person_id")?;
+    Ok(table.take(&order)?)
 }
 
 /// (label, people) for every label in `labels`, in that order.
