@@ -63,6 +63,8 @@ const COST_SCALE: f64 = 1e6;
 /// People are read in blocks of this many rows: a reused buffer, not a
 /// whole-population copy.
 const BLOCK: usize = 1 << 16;
+/// People worked out per task within a block.
+const PEOPLE_CHUNK: usize = 1 << 13;
 /// Marks "counted in no column of this family" in [`Person::classes`].
 const NONE: u8 = u8::MAX;
 
@@ -375,7 +377,10 @@ fn tally_in_blocks(
     for start in (0..people.height()).step_by(rows) {
         let len = rows.min(people.height() - start);
         let block = &mut block[..len];
-        inputs.people(start, counted, block)?;
+        block
+            .par_chunks_mut(PEOPLE_CHUNK)
+            .enumerate()
+            .try_for_each(|(i, people)| inputs.people(start + i * PEOPLE_CHUNK, counted, people))?;
         groups
             .par_iter_mut()
             .zip(&inputs.dimensions)
