@@ -67,6 +67,11 @@ for round in $(seq 1 "$REPEATS"); do
         exit 1
       fi
       read -r wall user sys peak < "$WORK/t"
+      if [ "$stage" = run ]; then
+        python3 -c 'import json, sys
+for s in json.load(open(sys.argv[1]))["stages"]:
+    print(sys.argv[2], s["stage"], s["seconds"], sep="\t")' "$WORK/out/latest/manifest.json" "$n" >> "$WORK/stages.tsv"
+      fi
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$round" "$stage" "$wall" "$user" "$sys" "$peak" >> "$TIMES"
       echo "round $round, $n people, $stage: ${wall} s" >&2
     done
@@ -74,13 +79,14 @@ for round in $(seq 1 "$REPEATS"); do
 done
 
 COMMIT="${E2E_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD)}"
-TABLE=$(python3 - "$TIMES" "$REPEATS" "$COMMIT" <<'EOF'
+touch "$WORK/stages.tsv"
+TABLE=$(python3 - "$TIMES" "$REPEATS" "$COMMIT" "$WORK/stages.tsv" <<'EOF'
 import statistics, sys, datetime, os
-path, repeats, commit = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+path, repeats, commit, stages_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 rows = [line.split("\t") for line in open(path).read().splitlines()]
 by = {}
 for n, _, stage, wall, user, sys_, peak in rows:
-    by.setdefault((stage, int(n)), []).append((float(wall), float(user) + float(sys_), int(peak) / 1024))
+    by.setdefault((stage, int(n)), []).append((float(wall), float(user) + float(sys_), int(peak) / 1024, float(user), float(sys_)))
 sizes = sorted({n for _, n in by})
 cpu = os.cpu_count()
 mem = next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")) 
@@ -88,19 +94,31 @@ model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.sta
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"\n### {now} · growth · `{commit}` · {cpu} cores, {int(mem) / 1048576:.1f} GiB, {model}\n")
 print(f"Median of {repeats} interleaved rounds (`benches/growth.sh`); ratio = median CPU s at the size / at {sizes[0]:,}, against the population ratio.\n")
-print("| stage | people | wall s | CPU s | CPU s, every round | peak MiB | population × | wall × | CPU × | peak × | CPU per person vs smallest |")
+print("| stage | people | wall s | CPU s (user + sys) | CPU s, every round | peak MiB | population × | wall × | CPU × | peak × | CPU per person vs smallest |")
 print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
 def medians(stage, n):
     runs = by[(stage, n)]
-    return [statistics.median(r[i] for r in runs) for i in range(3)]
+    return [statistics.median(r[i] for r in runs) for i in range(5)]
 for stage in [s for s in ("validate", "features", "run") if (s, sizes[0]) in by]:
     base = medians(stage, sizes[0])
     for n in sizes:
-        wall, c, peak = medians(stage, n)
+        wall, c, peak, user, sys_ = medians(stage, n)
         people = n / sizes[0]
-        every = ", ".join(f"{x:.1f}" for _, x, _ in by[(stage, n)])
-        print(f"| {stage} | {n:,} | {wall:.1f} | {c:.1f} | {every} | {peak:,.0f} | ×{people:g} "
+        every = ", ".join(f"{r[1]:.1f}" for r in by[(stage, n)])
+        print(f"| {stage} | {n:,} | {wall:.1f} | {c:.1f} ({user:.1f} + {sys_:.1f}) | {every} | {peak:,.0f} | ×{people:g} "
               f"| ×{wall / base[0]:.2f} | ×{c / base[1]:.2f} | ×{peak / base[2]:.2f} | {c / base[1] / people:.2f} |")
+steps = {}
+for line in open(stages_path).read().splitlines():
+    n, step, seconds = line.split("\t")
+    steps.setdefault(step, {}).setdefault(int(n), []).append(float(seconds))
+if steps:
+    print("\nStages inside `strata run` (manifest `stages`), median wall seconds and the ratio to the smallest size:\n")
+    print("| run stage | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for step, at in steps.items():
+        base = statistics.median(at[sizes[0]])
+        cells = [f"{statistics.median(at[n]):.2f} (×{statistics.median(at[n]) / base:.2f})" if base > 0 else f"{statistics.median(at[n]):.2f}" for n in sizes]
+        print(f"| {step} | " + " | ".join(cells) + " |")
 EOF
 )
 echo "$TABLE"
