@@ -45,21 +45,15 @@ pub fn clinical_lists(
     first_flagged: &DataFrame,
     as_of: chrono::NaiveDate,
 ) -> Result<DataFrame> {
-    let nhs = patients
-        .clone()
-        .lazy()
-        .select([col(PID), col("nhs_number")]);
     let as_of_days = crate::features::epoch_days(as_of);
-    let frame = scored
+    let mut flagged = scored
         .clone()
         .lazy()
         .filter(flagged_expr("tier"))
-        .join(
-            nhs,
-            [col(PID)],
-            [col(PID)],
-            crate::ingest::left_join_in_order(),
-        )
+        .collect()?;
+    flagged.with_column(nhs_numbers(&flagged, patients)?)?;
+    let frame = flagged
+        .lazy()
         .join(
             first_flagged.clone().lazy(),
             [col("person_id")],
@@ -77,6 +71,22 @@ pub fn clinical_lists(
     Ok(frame.select(LIST_COLUMNS.iter().copied())?)
 }
 
+/// The NHS number of each person of `flagged`, read from `patients` at the
+/// row numbered by the person's [`PID`] (valid patients are numbered by row),
+/// not by a join that hashes the whole population. The PIDs found there are
+/// checked, so a broken numbering is an error, never another person's number.
+fn nhs_numbers(flagged: &DataFrame, patients: &DataFrame) -> Result<Column> {
+    let pids = flagged.column(PID)?.u32()?.clone();
+    let found = patients.column(PID)?.take(&pids)?;
+    if !found.u32()?.equal_missing(&pids).all() {
+        return Err(PolarsError::ComputeError(
+            "clinical lists: the patients table is not numbered by row (PID)".into(),
+        )
+        .into());
+    }
+    Ok(patients.column("nhs_number")?.take(&pids)?)
+}
+
 /// 1, 2, 3 … within each run of equal `key` values (the frame is sorted by key).
 fn rank_within(frame: &DataFrame, key: &str) -> Result<Column> {
     let keys = frame.column(key)?.str()?.clone();
@@ -89,4 +99,29 @@ fn rank_within(frame: &DataFrame, key: &str) -> Result<Column> {
         ranks.push(rank);
     }
     Ok(Column::new("rank".into(), ranks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nhs_numbers_are_read_at_each_persons_row_and_a_broken_numbering_is_an_error() {
+        let patients = df!(
+            PID => [0u32, 1, 2],
+            "nhs_number" => [Some("9434765919"), None, Some("9434765870")],
+        )
+        .expect("patients");
+        let flagged = df!(PID => [2u32, 0, 1]).expect("flagged");
+        let nhs = nhs_numbers(&flagged, &patients).expect("numbers");
+        let got: Vec<Option<&str>> = nhs.str().expect("str").iter().collect();
+        assert_eq!(got, [Some("9434765870"), Some("9434765919"), None]);
+
+        let renumbered = df!(
+            PID => [1u32, 0, 2],
+            "nhs_number" => [Some("9434765919"), None, Some("9434765870")],
+        )
+        .expect("patients");
+        assert!(nhs_numbers(&flagged, &renumbered).is_err());
+    }
 }
