@@ -79,10 +79,9 @@ fn nhs_numbers(flagged: &DataFrame, patients: &DataFrame) -> Result<Column> {
     let pids = flagged.column(PID)?.u32()?.clone();
     let found = patients.column(PID)?.take(&pids)?;
     if !found.u32()?.equal_missing(&pids).all() {
-        return Err(PolarsError::ComputeError(
+        return Err(crate::error::Error::Internal(
             "clinical lists: the patients table is not numbered by row (PID)".into(),
-        )
-        .into());
+        ));
     }
     Ok(patients.column("nhs_number")?.take(&pids)?)
 }

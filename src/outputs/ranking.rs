@@ -105,7 +105,7 @@ fn bucket_by(keys: &StringChunked) -> Result<(Vec<usize>, Vec<IdxSize>)> {
     for (row, &code) in row_codes.iter().enumerate() {
         let slot = &mut next[rank[code as usize]];
         order[*slot] = IdxSize::try_from(row)
-            .map_err(|_| PolarsError::ComputeError("more rows than Polars can index".into()))?;
+            .map_err(|_| crate::error::Error::Internal("more rows than Polars can index".into()))?;
         *slot += 1;
     }
     Ok((sizes, order))

@@ -347,14 +347,10 @@ fn micro_units(cost: f64, row: usize) -> Result<i64> {
 /// A scored value the summaries cannot count: a fault upstream, named by row
 /// and column, never by value (the value is about a person).
 fn invalid(row: usize, column: &str, expected: &str) -> crate::error::Error {
-    PolarsError::ComputeError(
-        format!(
-            "summaries: row {} of the scored population, column `{column}`: expected {expected}",
-            row + 1
-        )
-        .into(),
-    )
-    .into()
+    crate::error::Error::Internal(format!(
+        "summaries: row {} of the scored population, column `{column}`: expected {expected}",
+        row + 1
+    ))
 }
 
 /// Fills every dimension's groups in one pass over `people` (those with
