@@ -50,6 +50,27 @@ pub fn linear_risk(intercept: f64, coefficients: &[f64], x: &DesignMatrix) -> Ve
     out
 }
 
+/// σ(intercept + Σ coefficient_j · x_ij) for the given rows only, summed in the
+/// same order as [`linear_risk`], so a row scored here (in validation during
+/// training) gets the bit-identical risk it gets in the nightly run.
+pub fn linear_risk_at(
+    intercept: f64,
+    coefficients: &[f64],
+    x: &DesignMatrix,
+    rows: &[usize],
+) -> Vec<f64> {
+    rows.par_iter()
+        .with_min_len(CHUNK)
+        .map(|&r| {
+            let z = coefficients
+                .iter()
+                .zip(&x.columns)
+                .fold(intercept, |z, (w, column)| z + w * column[r]);
+            sigmoid(z)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +125,26 @@ mod tests {
         };
         let r = linear_risk(-1.0, &[0.5, 2.0], &x);
         assert!((r[0] - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn risk_at_rows_is_bit_identical_to_scoring_every_row() {
+        // Terms whose sum depends on the order of addition: (1e16 + 1) − 1e16
+        // is 0 in floating point, 1e16 − 1e16 + 1 is 1.
+        let x = DesignMatrix {
+            rows: 3,
+            columns: vec![
+                vec![1.0, 2.0, -1.0],
+                vec![1.0, 0.5, 3.0],
+                vec![-1.0, 0.0, 0.25],
+            ],
+        };
+        let coefficients = [1e16, 1.0, 1e16];
+        let all = linear_risk(-0.5, &coefficients, &x);
+        let picked = linear_risk_at(-0.5, &coefficients, &x, &[2, 0]);
+        assert_eq!(picked[0].to_bits(), all[2].to_bits());
+        assert_eq!(picked[1].to_bits(), all[0].to_bits());
+        // Row 0: ((−0.5 + 1e16) + 1) − 1e16 = 0 (1e16 absorbs the −0.5 and the 1) → σ(0) = 0.5.
+        assert_eq!(all[0], 0.5);
     }
 }

@@ -244,20 +244,9 @@ fn fold_losses(
     Ok(losses)
 }
 
-/// Risks of `fit` on the given rows.
+/// Risks of `fit` on the given rows, computed exactly as the nightly run scores them.
 pub fn risk_of(fit: &LogisticFit, x: &DesignMatrix, rows: &[usize]) -> Vec<f64> {
-    rows.iter()
-        .map(|&r| {
-            let z = fit.intercept
-                + fit
-                    .coefficients
-                    .iter()
-                    .zip(&x.columns)
-                    .map(|(w, c)| w * c[r])
-                    .sum::<f64>();
-            super::score::sigmoid(z)
-        })
-        .collect()
+    super::score::linear_risk_at(fit.intercept, &fit.coefficients, x, rows)
 }
 
 /// AUC and Brier score of `fit` on `rows`.
