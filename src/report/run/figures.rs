@@ -1,0 +1,218 @@
+//! Manifest counts after disclosure control, and how a figure is shown.
+
+use std::path::Path;
+
+use crate::outputs::disclosure::{
+    Cell, DisclosureProfile, GroupRow, SummaryTable, TableSpec, protect,
+};
+use crate::outputs::manifest::Manifest;
+use crate::report::html::Td;
+use crate::report::{ReportError, format_count, format_number};
+
+/// A figure ready to show: a published number, withheld, or not applicable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Figure {
+    Count(u64),
+    Number(f64),
+    Redacted,
+    Missing,
+}
+
+impl Figure {
+    fn of_cell(cell: &Cell<u64>) -> Figure {
+        match (cell.value, cell.is_redacted()) {
+            (_, true) => Figure::Redacted,
+            (Some(v), false) => Figure::Count(v),
+            (None, false) => Figure::Missing,
+        }
+    }
+
+    pub(super) fn value(self) -> Option<f64> {
+        match self {
+            Figure::Count(n) => Some(n as f64),
+            Figure::Number(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// How figures are shown: withheld counts as "≤t".
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shower {
+    pub(super) threshold: u64,
+}
+
+impl Shower {
+    pub(super) fn text(self, f: Figure) -> String {
+        match f {
+            Figure::Count(n) => format_count(n, false),
+            Figure::Number(v) => format_number(v),
+            Figure::Redacted => format!("≤{}", self.threshold),
+            Figure::Missing => "–".into(),
+        }
+    }
+
+    pub(super) fn td(self, f: Figure) -> Td {
+        match f {
+            Figure::Redacted => Td::redacted(self.text(f)),
+            _ => Td::num(self.text(f)),
+        }
+    }
+
+    pub(super) fn value_td(self, f: Figure) -> Td {
+        match f {
+            Figure::Redacted => Td::redacted("redacted"),
+            _ => Td::num(self.text(f)),
+        }
+    }
+
+    pub(super) fn people(self, f: Figure) -> String {
+        match f {
+            Figure::Count(1) => "1 person".into(),
+            Figure::Missing => "not available".into(),
+            _ => format!("{} people", self.text(f)),
+        }
+    }
+}
+
+/// Manifest counts after disclosure control.
+pub(super) struct ProtectedCounts {
+    pub(super) people: Figure,
+    pub(super) tiers: Vec<(String, Figure)>,
+    pub(super) segments: Vec<(String, Figure)>,
+    /// Per risk bin, aligned with `manifest.distribution.risk_bin_shares`.
+    pub(super) bins: Vec<Figure>,
+    pub(super) bins_total: Figure,
+    pub(super) imd_unmatched: Figure,
+}
+
+/// Protects the manifest's whole-population counts as one summary row:
+/// people, tiers and segments as partitions of people, risk bins as a
+/// partition of their own total, unmatched LSOAs as a subset. If the
+/// partitions do not add up (an older manifest), each list is protected on
+/// its own as subsets, which is stricter.
+pub(super) fn protect_manifest_counts(
+    manifest: &Manifest,
+    profile: &DisclosureProfile,
+    path: &Path,
+) -> Result<ProtectedCounts, ReportError> {
+    let bins_total = manifest.distribution.people;
+    let bins: Vec<u64> = manifest
+        .distribution
+        .risk_bin_shares
+        .iter()
+        .map(|s| (s * bins_total as f64).round().max(0.0) as u64)
+        .collect();
+    let tier_cols: Vec<String> = manifest
+        .tier_counts
+        .iter()
+        .map(|(t, _)| format!("tier_{t}"))
+        .collect();
+    let segment_cols: Vec<String> = manifest
+        .segment_counts
+        .iter()
+        .map(|(s, _)| format!("segment_{s}"))
+        .collect();
+    let bin_cols: Vec<String> = (0..bins.len()).map(|i| format!("bin_{i}")).collect();
+    let disclosure = |source| ReportError::Disclosure {
+        path: path.to_path_buf(),
+        source,
+    };
+
+    // One table: people = Σ tiers = Σ segments; unmatched ⊂ people.
+    let mut spec = TableSpec::new("group", "people");
+    if !tier_cols.is_empty() {
+        spec = spec.partition("tier", tier_cols.clone());
+    }
+    if !segment_cols.is_empty() {
+        spec = spec.partition("segment", segment_cols.clone());
+    }
+    spec = spec.subset("imd_unmatched");
+    let mut counts = vec![manifest.people_scored];
+    counts.extend(manifest.tier_counts.iter().map(|(_, n)| *n));
+    counts.extend(manifest.segment_counts.iter().map(|(_, n)| *n));
+    counts.push(manifest.imd_unmatched_lsoa);
+    let table = SummaryTable {
+        spec,
+        rows: vec![GroupRow {
+            label: "all".into(),
+            counts: counts.clone(),
+            values: vec![],
+        }],
+    };
+    let protected = match protect(&table, profile) {
+        Ok(t) => t,
+        Err(_) => {
+            // Each count as a subset of people: primary suppression of
+            // small counts and small complements, no partition arithmetic.
+            let mut spec = TableSpec::new("group", "people");
+            for c in tier_cols.iter().chain(&segment_cols) {
+                spec = spec.subset(c.clone());
+            }
+            spec = spec.subset("imd_unmatched");
+            let table = SummaryTable {
+                spec,
+                rows: vec![GroupRow {
+                    label: "all".into(),
+                    counts: counts
+                        .iter()
+                        .map(|&c| c.min(manifest.people_scored))
+                        .collect(),
+                    values: vec![],
+                }],
+            };
+            protect(&table, profile).map_err(disclosure)?
+        }
+    };
+    // Cells in the order counted: people, tiers, segments, unmatched.
+    let cells: Vec<Figure> = protected.rows[0]
+        .counts
+        .iter()
+        .map(Figure::of_cell)
+        .collect();
+    let (nt, ns) = (tier_cols.len(), segment_cols.len());
+    let (people, tiers, segments, imd_unmatched) = (
+        cells[0],
+        cells[1..1 + nt].to_vec(),
+        cells[1 + nt..1 + nt + ns].to_vec(),
+        cells[1 + nt + ns],
+    );
+
+    // The score distribution: counts per bin, a partition of its total.
+    let (bins_total_fig, bin_figs) = if bins.is_empty() {
+        (Figure::Missing, Vec::new())
+    } else {
+        let sum: u64 = bins.iter().sum();
+        let spec = TableSpec::new("group", "people").partition("risk_bin", bin_cols.clone());
+        let table = SummaryTable {
+            spec,
+            rows: vec![GroupRow {
+                label: "all".into(),
+                counts: std::iter::once(sum).chain(bins.iter().copied()).collect(),
+                values: vec![],
+            }],
+        };
+        let t = protect(&table, profile).map_err(disclosure)?;
+        let cells: Vec<Figure> = t.rows[0].counts.iter().map(Figure::of_cell).collect();
+        (cells[0], cells[1..].to_vec())
+    };
+
+    Ok(ProtectedCounts {
+        people,
+        tiers: manifest
+            .tier_counts
+            .iter()
+            .map(|(t, _)| t.clone())
+            .zip(tiers)
+            .collect(),
+        segments: manifest
+            .segment_counts
+            .iter()
+            .map(|(s, _)| s.clone())
+            .zip(segments)
+            .collect(),
+        bins: bin_figs,
+        bins_total: bins_total_fig,
+        imd_unmatched,
+    })
+}
