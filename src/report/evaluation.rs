@@ -126,22 +126,48 @@ fn curves_from_deciles(m: &Metrics) -> (Points, Points) {
     (roc, pr)
 }
 
+/// The curves to draw, and whether each comes from the evaluation's own points
+/// (exact) or from the decile boundaries (approximate).
+struct Curves {
+    roc: Points,
+    roc_exact: bool,
+    pr: Points,
+    pr_exact: bool,
+}
+
+impl Curves {
+    fn of(e: &Evaluation, path: &Path) -> Result<Curves, ReportError> {
+        let value = serde_json::to_value(e).map_err(|err| ReportError::Invalid {
+            path: path.to_path_buf(),
+            problem: format!("serialising the evaluation: {err}"),
+        })?;
+        let (decile_roc, decile_pr) = curves_from_deciles(&e.overall);
+        let (roc, roc_exact) = match points(&value, "roc") {
+            Some(p) => (p, true),
+            None => (decile_roc, false),
+        };
+        let (pr, pr_exact) = match points(&value, "pr") {
+            Some(p) => (p, true),
+            None => (decile_pr, false),
+        };
+        Ok(Curves {
+            roc,
+            roc_exact,
+            pr,
+            pr_exact,
+        })
+    }
+}
+
+/// The overall AUC to three decimals, or "–".
+fn auc_text(m: &Metrics) -> String {
+    m.auc.map_or("–".into(), |a| format!("{:.3}", a.auc))
+}
+
+/// Renders the evaluation report; `path` is where it will be written (for errors).
 pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<String, ReportError> {
-    let chart_err = ReportError::chart(path);
     let m = &e.overall;
-    let value = serde_json::to_value(e).map_err(|err| ReportError::Invalid {
-        path: path.to_path_buf(),
-        problem: format!("serialising the evaluation: {err}"),
-    })?;
-    let (decile_roc, decile_pr) = curves_from_deciles(m);
-    let (roc, roc_exact) = match points(&value, "roc") {
-        Some(p) => (p, true),
-        None => (decile_roc, false),
-    };
-    let (pr, pr_exact) = match points(&value, "pr") {
-        Some(p) => (p, true),
-        None => (decile_pr, false),
-    };
+    let curves = Curves::of(e, path)?;
     let synthetic = e.context.synthetic_data.unwrap_or(e.oracle_auc.is_some());
     let model = e.context.model_id.clone().unwrap_or_else(|| "model".into());
     let outcome = e
@@ -164,9 +190,29 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
         .join(" · "),
         ..Page::default()
     };
+    page.lead = headline(e);
+    page.section("overview", "Overview", overview(m));
+    page.section(
+        "discrimination",
+        "Discrimination: ROC and precision–recall",
+        discrimination(m, &curves, path)?,
+    );
+    page.section("calibration", "Calibration", calibration(m, path)?);
+    page.section(
+        "top-shares",
+        "PPV and sensitivity at the top of the list",
+        top_shares(m),
+    );
+    page.section("subgroups", "Fairness: subgroups", subgroups(e));
+    page.section("oracle", "Oracle comparison", oracle(e));
+    page.footer = footer(&curves);
+    Ok(page.render())
+}
 
-    // ---- Overview ------------------------------------------------------------
-    let auc_text = m.auc.map_or("–".into(), |a| format!("{:.3}", a.auc));
+/// The headline tiles and the subgroups flagged.
+fn headline(e: &Evaluation) -> String {
+    let m = &e.overall;
+    let auc_text = auc_text(m);
     let auc_ci = m
         .auc
         .and_then(|a| a.lower.zip(a.upper))
@@ -275,7 +321,11 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
             &items,
         )
     };
-    page.lead = format!("{lead}{flags_box}");
+    format!("{lead}{flags_box}")
+}
+
+/// The overall metrics, each with what it means.
+fn overview(m: &Metrics) -> String {
     let mut overview = Table::new(
         "table-overview",
         "Overall metrics",
@@ -304,7 +354,7 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
         ),
         (
             "Calibration slope",
-            opt(slope, 3),
+            opt(m.calibration.slope, 3),
             "1 = right spread of risks",
         ),
         (
@@ -321,23 +371,24 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
     for (name, v, meaning) in rows {
         overview.row(vec![Td::text(name), v, Td::text(meaning)]);
     }
-    page.section(
-        "overview",
-        "Overview",
-        format!(
-            "{}{}",
-            p("How well the model separates people who went on to have an emergency admission from those who did not (discrimination), and whether its risks match what happened (calibration)."),
-            overview.render()
+    format!(
+        "{}{}",
+        p(
+            "How well the model separates people who went on to have an emergency admission from those who did not (discrimination), and whether its risks match what happened (calibration)."
         ),
-    );
+        overview.render()
+    )
+}
 
-    // ---- Discrimination ----------------------------------------------------
+/// ROC and precision–recall curves side by side.
+fn discrimination(m: &Metrics, curves: &Curves, path: &Path) -> Result<String, ReportError> {
+    let chart_err = ReportError::chart(path);
     let roc_chart = charts::unit_curves(
         "chart-roc",
         "ROC curve",
         &[Curve {
-            name: format!("model (AUC {auc_text})"),
-            points: roc.clone(),
+            name: format!("model (AUC {})", auc_text(m)),
+            points: curves.roc.clone(),
             steps: false,
         }],
         Some((((0.0, 0.0), (1.0, 1.0)), "chance".into())),
@@ -355,8 +406,8 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
                 "model (AP {})",
                 m.auprc.map_or("–".into(), |v| format!("{v:.3}"))
             ),
-            points: pr.clone(),
-            steps: pr_exact,
+            points: curves.pr.clone(),
+            steps: curves.pr_exact,
         }],
         Some((((0.0, prevalence), (1.0, prevalence)), "prevalence".into())),
         "recall (sensitivity)",
@@ -365,30 +416,29 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
     )
     .map_err(&chart_err)?;
     let approx = "Approximate: drawn through the ten decile boundaries, because this evaluation carries no curve points.";
-    page.section(
-        "discrimination",
-        "Discrimination: ROC and precision–recall",
-        columns(&[
-            figure(
-                "chart-roc",
-                &roc_chart,
-                &format!(
-                    "ROC curve: each point is a risk cut-off; the further above the diagonal, the better. {}",
-                    if roc_exact { "" } else { approx }
-                ),
+    Ok(columns(&[
+        figure(
+            "chart-roc",
+            &roc_chart,
+            &format!(
+                "ROC curve: each point is a risk cut-off; the further above the diagonal, the better. {}",
+                if curves.roc_exact { "" } else { approx }
             ),
-            figure(
-                "chart-pr",
-                &pr_chart,
-                &format!(
-                    "Precision–recall: of the people flagged at each cut-off, the share who had the outcome. The dashed line is the base rate. {}",
-                    if pr_exact { "" } else { approx }
-                ),
+        ),
+        figure(
+            "chart-pr",
+            &pr_chart,
+            &format!(
+                "Precision–recall: of the people flagged at each cut-off, the share who had the outcome. The dashed line is the base rate. {}",
+                if curves.pr_exact { "" } else { approx }
             ),
-        ]),
-    );
+        ),
+    ]))
+}
 
-    // ---- Calibration ---------------------------------------------------------
+/// Observed against predicted risk by decile, as a chart and a table.
+fn calibration(m: &Metrics, path: &Path) -> Result<String, ReportError> {
+    let chart_err = ReportError::chart(path);
     let cal_points: Vec<CalibrationPoint> = m
         .deciles
         .iter()
@@ -426,20 +476,24 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
             )),
         ]);
     }
-    page.section(
-        "calibration",
-        "Calibration",
-        format!(
-            "{}{}",
-            p("People are split into ten equal groups by predicted risk. In a well-calibrated model each group's observed rate (dot, with 95% interval) sits on the dashed line."),
-            columns(&[
-                figure("chart-calibration", &cal_chart, "Observed against predicted risk, by decile (Wilson 95% intervals)."),
-                deciles.render()
-            ])
+    Ok(format!(
+        "{}{}",
+        p(
+            "People are split into ten equal groups by predicted risk. In a well-calibrated model each group's observed rate (dot, with 95% interval) sits on the dashed line."
         ),
-    );
+        columns(&[
+            figure(
+                "chart-calibration",
+                &cal_chart,
+                "Observed against predicted risk, by decile (Wilson 95% intervals)."
+            ),
+            deciles.render()
+        ])
+    ))
+}
 
-    // ---- Top shares ------------------------------------------------------------
+/// PPV and sensitivity when the top share of people is flagged.
+fn top_shares(m: &Metrics) -> String {
     let mut top = Table::new(
         "table-top-shares",
         "Flagging the highest-risk people",
@@ -460,17 +514,17 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
             pct(t.sensitivity),
         ]);
     }
-    page.section(
-        "top-shares",
-        "PPV and sensitivity at the top of the list",
-        format!(
-            "{}{}",
-            p("If care teams review the top 0.5%, 5% or 20% of people by risk (the very-high, high and rising tiers together): PPV is the share of those reviewed who go on to have an emergency admission; sensitivity is the share of all admissions that come from people reviewed."),
-            top.render()
+    format!(
+        "{}{}",
+        p(
+            "If care teams review the top 0.5%, 5% or 20% of people by risk (the very-high, high and rising tiers together): PPV is the share of those reviewed who go on to have an emergency admission; sensitivity is the share of all admissions that come from people reviewed."
         ),
-    );
+        top.render()
+    )
+}
 
-    // ---- Subgroups ---------------------------------------------------------------
+/// Every subgroup's metrics, flagged rows highlighted, with the limits used.
+fn subgroups(e: &Evaluation) -> String {
     let mut subgroups = Table::new(
         "table-subgroups",
         "Performance by subgroup (flagged rows highlighted)",
@@ -516,21 +570,27 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
     }
     subgroups.empty = "No subgroups were evaluated.".into();
     let limits = &e.options.limits;
-    page.section(
-        "subgroups",
-        "Fairness: subgroups",
-        format!(
-            "{}{}{}",
-            p("The same measures within each group of people. A row is flagged when the model ranks or calibrates noticeably worse there than overall — a prompt to investigate before relying on the list for that group."),
-            subgroups.render(),
-            note(&format!(
-                "Limits: |AUC − overall| ≤ {}, calibration slope {}–{}, |intercept| ≤ {}. Groups with fewer than {} people or {} events are not estimated.",
-                limits.auc_difference, limits.slope_min, limits.slope_max, limits.intercept_abs, limits.min_people, limits.min_events
-            ))
+    format!(
+        "{}{}{}",
+        p(
+            "The same measures within each group of people. A row is flagged when the model ranks or calibrates noticeably worse there than overall — a prompt to investigate before relying on the list for that group."
         ),
-    );
+        subgroups.render(),
+        note(&format!(
+            "Limits: |AUC − overall| ≤ {}, calibration slope {}–{}, |intercept| ≤ {}. Groups with fewer than {} people or {} events are not estimated.",
+            limits.auc_difference,
+            limits.slope_min,
+            limits.slope_max,
+            limits.intercept_abs,
+            limits.min_people,
+            limits.min_events
+        ))
+    )
+}
 
-    // ---- Oracle ----------------------------------------------------------------------
+/// On synthetic data, the model against the AUC of the true risks.
+fn oracle(e: &Evaluation) -> String {
+    let m = &e.overall;
     let mut oracle = Table::new(
         "table-oracle",
         "Model against the best possible model (true risks)",
@@ -547,7 +607,7 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
         opt(m.auc.map(|a| a.auc), 3),
         ci(m.auc),
     ]);
-    let oracle_body = match e.oracle_auc {
+    match e.oracle_auc {
         Some(o) => {
             oracle.row(vec![
                 Td::text("oracle (true risks)"),
@@ -567,7 +627,7 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
                 p(&format!(
                     "On synthetic data the true risk of every person is known. Ranking people by it gives the best AUC any model could reach on these outcomes: {:.3}. This model reaches {}: {}.",
                     o.auc,
-                    auc_text,
+                    auc_text(m),
                     gap.map_or("–".into(), |g| format!(
                         "{g:.3} below that ceiling, capturing {} of the discrimination achievable above chance (AUC 0.5)",
                         format_percent(
@@ -592,18 +652,20 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
                 oracle.render()
             )
         }
-    };
-    page.section("oracle", "Oracle comparison", oracle_body);
-    page.footer = super::html::p(&format!(
+    }
+}
+
+/// Where the curves came from, and what the counts on the page are.
+fn footer(curves: &Curves) -> String {
+    super::html::p(&format!(
         "Generated by strata {}. Counts of 1–7 people are shown as “≤7”, but rates are exact: this page is for model governance, not a disclosure-controlled publication. Curves {}.",
         crate::VERSION,
-        if roc_exact && pr_exact {
+        if curves.roc_exact && curves.pr_exact {
             "use the evaluation's own ROC and precision–recall points"
         } else {
             "are approximated from the calibration deciles"
         }
-    ));
-    Ok(page.render())
+    ))
 }
 
 #[cfg(test)]
