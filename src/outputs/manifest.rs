@@ -142,3 +142,31 @@ pub fn describe_file(path: &Path) -> Result<InputFile, OutputError> {
         blake3: hasher.finalize().to_hex().to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_file_gives_size_and_blake3_of_the_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Empty: the published BLAKE3 test vector for the empty input.
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, b"").expect("write");
+        let d = describe_file(&empty).expect("hash");
+        assert_eq!(d.bytes, 0);
+        assert_eq!(
+            d.blake3,
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+        // 3 MiB + 5 bytes: several read buffers, the last one short.
+        let bytes: Vec<u8> = (0..(3 << 20) + 5).map(|i: u32| (i % 251) as u8).collect();
+        let large = dir.path().join("large.csv");
+        std::fs::write(&large, &bytes).expect("write");
+        let d = describe_file(&large).expect("hash");
+        assert_eq!(d.bytes, bytes.len() as u64);
+        assert_eq!(d.blake3, blake3::hash(&bytes).to_hex().to_string());
+        let missing = describe_file(&dir.path().join("missing.csv")).expect_err("no file");
+        assert!(missing.to_string().contains("missing.csv"), "{missing}");
+    }
+}
