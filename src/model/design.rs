@@ -67,6 +67,19 @@ pub struct DesignMatrix {
 }
 
 impl DesignMatrix {
+    /// The given rows only, in that order: a held-out subset to score with
+    /// [`super::score::linear_risk`], the nightly scoring kernel itself.
+    pub fn select(&self, rows: &[usize]) -> DesignMatrix {
+        DesignMatrix {
+            rows: rows.len(),
+            columns: self
+                .columns
+                .iter()
+                .map(|column| rows.iter().map(|&r| column[r]).collect())
+                .collect(),
+        }
+    }
+
     /// Builds the transformed values of `terms` from `frame`. Missing numeric
     /// values are left as NaN here and imputed by [`DesignMatrix::standardise`].
     ///

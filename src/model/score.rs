@@ -50,27 +50,6 @@ pub fn linear_risk(intercept: f64, coefficients: &[f64], x: &DesignMatrix) -> Ve
     out
 }
 
-/// σ(intercept + Σ coefficient_j · x_ij) for the given rows only, summed in the
-/// same order as [`linear_risk`], so a row scored here (in validation during
-/// training) gets the bit-identical risk it gets in the nightly run.
-pub fn linear_risk_at(
-    intercept: f64,
-    coefficients: &[f64],
-    x: &DesignMatrix,
-    rows: &[usize],
-) -> Vec<f64> {
-    rows.par_iter()
-        .with_min_len(CHUNK)
-        .map(|&r| {
-            let z = coefficients
-                .iter()
-                .zip(&x.columns)
-                .fold(intercept, |z, (w, column)| z + w * column[r]);
-            sigmoid(z)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +107,7 @@ mod tests {
     }
 
     #[test]
-    fn risk_at_rows_is_bit_identical_to_scoring_every_row() {
+    fn scoring_selected_rows_is_bit_identical_to_scoring_every_row() {
         // Terms whose sum depends on the order of addition: (1e16 + 1) − 1e16
         // is 0 in floating point, 1e16 − 1e16 + 1 is 1.
         let x = DesignMatrix {
@@ -141,7 +120,7 @@ mod tests {
         };
         let coefficients = [1e16, 1.0, 1e16];
         let all = linear_risk(-0.5, &coefficients, &x);
-        let picked = linear_risk_at(-0.5, &coefficients, &x, &[2, 0]);
+        let picked = linear_risk(-0.5, &coefficients, &x.select(&[2, 0]));
         assert_eq!(picked[0].to_bits(), all[2].to_bits());
         assert_eq!(picked[1].to_bits(), all[0].to_bits());
         // Row 0: ((−0.5 + 1e16) + 1) − 1e16 = 0 (1e16 absorbs the −0.5 and the 1) → σ(0) = 0.5.

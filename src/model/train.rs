@@ -234,19 +234,20 @@ fn fold_losses(
         return Ok(losses);
     }
     let truth: Vec<bool> = test_rows.iter().map(|&r| y[r]).collect();
+    let test_x = x.select(&test_rows);
     let mut previous: Option<LogisticFit> = None;
     for (k, &lambda) in LAMBDAS.iter().enumerate().rev() {
         let alpha = lambda * fit_rows.len() as f64;
         let fit = fit_logistic_from(x, y, &fit_rows, alpha, previous.as_ref())?;
-        losses[k] = Some(log_loss(&risk_of(&fit, x, &test_rows), &truth));
+        losses[k] = Some(log_loss(&risk_of(&fit, &test_x), &truth));
         previous = Some(fit);
     }
     Ok(losses)
 }
 
-/// Risks of `fit` on the given rows, computed exactly as the nightly run scores them.
-pub fn risk_of(fit: &LogisticFit, x: &DesignMatrix, rows: &[usize]) -> Vec<f64> {
-    super::score::linear_risk_at(fit.intercept, &fit.coefficients, x, rows)
+/// Risks of `fit` on every row of `x`, by the nightly run's scoring kernel.
+fn risk_of(fit: &LogisticFit, x: &DesignMatrix) -> Vec<f64> {
+    super::score::linear_risk(fit.intercept, &fit.coefficients, x)
 }
 
 /// AUC and Brier score of `fit` on `rows`.
@@ -256,7 +257,7 @@ pub fn evaluate(
     y: &[bool],
     rows: &[usize],
 ) -> (Option<f64>, f64) {
-    let risk = risk_of(fit, x, rows);
+    let risk = risk_of(fit, &x.select(rows));
     let truth: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
     (auc(&risk, &truth), brier(&risk, &truth))
 }

@@ -7,6 +7,16 @@ use crate::report::ReportError;
 use crate::report::html::{Status, Table, Td, callout, columns, note, p, tile, tiles};
 use crate::report::{format_count, format_number, format_percent};
 
+/// Rows read and rows rejected, over every input table.
+fn rows_totals(ctx: &Context) -> (u64, u64) {
+    ctx.manifest
+        .tables
+        .iter()
+        .fold((0, 0), |(read, rejected), t| {
+            (read + t.rows_read, rejected + t.rows_rejected)
+        })
+}
+
 /// Input files, time per stage and the settings that matter.
 pub(super) fn run_summary(ctx: &Context) -> String {
     let manifest = &ctx.manifest;
@@ -27,7 +37,7 @@ pub(super) fn run_summary(ctx: &Context) -> String {
         Td::text("total"),
         Td::num(seconds_text(total_seconds)),
     ]);
-    let rows_read: u64 = manifest.tables.iter().map(|t| t.rows_read).sum();
+    let (rows_read, _) = rows_totals(ctx);
     format!(
         "{}{}{}",
         p(&format!(
@@ -164,8 +174,8 @@ pub(super) fn data_quality(ctx: &Context, findings: &mut Vec<Finding>) -> String
         ),
         dq.render(),
     ];
-    match ctx.raw.get("validation") {
-        Some(v) if !v.is_null() => {
+    match &ctx.validation {
+        Some(v) => {
             let issues = validation_issues(v);
             let mut table = Table::new(
                 "table-validation-issues",
@@ -215,8 +225,7 @@ pub(super) fn data_quality(ctx: &Context, findings: &mut Vec<Finding>) -> String
 /// The headline tiles and the list of findings shown above the first section.
 pub(super) fn headline(ctx: &Context, findings: &[Finding]) -> Result<String, ReportError> {
     let (manifest, show, counts) = (&ctx.manifest, ctx.show, &ctx.counts);
-    let rows_read: u64 = manifest.tables.iter().map(|t| t.rows_read).sum();
-    let rows_rejected: u64 = manifest.tables.iter().map(|t| t.rows_rejected).sum();
+    let (rows_read, rows_rejected) = rows_totals(ctx);
     let worst = findings
         .iter()
         .map(|(s, _)| *s)

@@ -78,8 +78,8 @@ type Finding = (Status, String);
 /// Everything the sections draw from, loaded and protected once.
 struct Context {
     manifest: Manifest,
-    /// The manifest as JSON, for optional keys older runs may lack (`validation`).
-    raw: serde_json::Value,
+    /// The manifest's `validation` details as JSON; older runs lack them.
+    validation: Option<serde_json::Value>,
     manifest_path: PathBuf,
     report_path: PathBuf,
     profile: DisclosureProfile,
@@ -107,11 +107,11 @@ impl Context {
                 path: manifest_path.clone(),
                 problem: format!("not valid JSON: {e}"),
             })?;
-        let manifest: Manifest =
-            serde_json::from_value(raw.clone()).map_err(|e| ReportError::Invalid {
-                path: manifest_path.clone(),
-                problem: format!("not a strata run manifest: {e}"),
-            })?;
+        let validation = raw.get("validation").filter(|v| !v.is_null()).cloned();
+        let manifest: Manifest = serde_json::from_value(raw).map_err(|e| ReportError::Invalid {
+            path: manifest_path.clone(),
+            problem: format!("not a strata run manifest: {e}"),
+        })?;
         let profile_name = manifest
             .settings
             .get("disclosure")
@@ -130,7 +130,7 @@ impl Context {
         let definitions = text::tier_definitions(&manifest);
         Ok(Context {
             manifest,
-            raw,
+            validation,
             manifest_path,
             report_path: run_dir.join(REPORT_FILE),
             profile,
