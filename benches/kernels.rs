@@ -34,14 +34,14 @@ use strata::codelists::{
     ltc_categories,
 };
 use strata::cohort::Tier;
-use strata::cohort::reasons::top_reasons;
 use strata::cohort::segments::SEGMENTS;
 use strata::features::{FeatureSet, FeatureType, derive_features};
-use strata::ingest::{ValidateOptions, load_extract};
-use strata::model::{DesignMatrix, ModelFile, Transform, score};
-use strata::outputs::disclosure::{
+use strata::governance::disclosure::{
     DisclosureProfile, GroupRow, SummaryTable, TableSpec, TotalRowMethod, ValueKind, protect,
 };
+use strata::ingest::{ValidateOptions, load_extract};
+use strata::model::explain::top_reasons;
+use strata::model::{DesignMatrix, ModelFile, Transform, score};
 use strata::synth::{Format, GenerateOptions, generate};
 
 /// People in the extract the feature benchmarks read.

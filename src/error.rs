@@ -193,7 +193,7 @@ pub enum Error {
     #[error(transparent)]
     Governance(#[from] GovernanceError),
     #[error(transparent)]
-    Disclosure(#[from] crate::outputs::disclosure::DisclosureError),
+    Disclosure(#[from] crate::governance::disclosure::DisclosureError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]

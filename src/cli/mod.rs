@@ -12,9 +12,9 @@ use clap::Parser;
 use strata::config::{FileConfig, RunOverrides, RunPlan};
 use strata::error::GovernanceError;
 use strata::features::outcomes::Outcome;
+use strata::governance::pseudonym::PseudonymKey;
 use strata::ingest::ValidateOptions;
 use strata::model::card::render_card;
-use strata::outputs::pseudonym::PseudonymKey;
 use strata::pipeline::{self, EvaluatePlan, TrainPlan};
 use strata::{Error, ExitClass};
 

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 
 use crate::cohort::TierConfig;
 use crate::error::ConfigError;
+use crate::governance::disclosure::DisclosureProfile;
+use crate::governance::pseudonym::PseudonymKey;
 use crate::model::evaluate::EvaluateOptions;
-use crate::outputs::disclosure::DisclosureProfile;
-use crate::outputs::drift::DriftLimits;
-use crate::outputs::pseudonym::PseudonymKey;
+use crate::products::drift::DriftLimits;
 
 /// `strata.toml` as written by a user; every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

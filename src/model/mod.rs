@@ -6,6 +6,7 @@ pub mod card;
 pub mod curves;
 pub mod design;
 pub mod evaluate;
+pub mod explain;
 pub mod fairness;
 pub mod file;
 pub mod metrics;

@@ -12,20 +12,21 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
-use crate::cohort::reasons::top_reasons;
 use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
 use crate::error::{Error, GovernanceError, IngestError, Result};
 use crate::features::{FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
+use crate::governance::disclosure::DisclosureProfile;
+use crate::governance::pseudonym;
 use crate::ingest::{self, Batch, Extract, PID, ValidateOptions};
+use crate::model::explain::top_reasons;
 use crate::model::{DesignMatrix, ModelFile, score};
-use crate::outputs::disclosure::DisclosureProfile;
-use crate::outputs::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
-use crate::outputs::parquet::{write_parquet, write_partitioned};
-use crate::outputs::ranking::ranked_order;
-use crate::outputs::{OutputLock, Staging};
-use crate::outputs::{drift, history, lists, pseudonym, publish, summaries};
+use crate::products::ranking::ranked_order;
+use crate::products::{drift, history, lists, summaries};
+use crate::publication::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
+use crate::publication::parquet::{write_parquet, write_partitioned};
+use crate::publication::{OutputLock, Staging, publish};
 
 /// Times stages and shows a spinner on a terminal (nothing otherwise).
 struct Stages {

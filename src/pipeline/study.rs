@@ -11,16 +11,16 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::{feature_set, validate_and_derive};
-use crate::cohort::secondary_use;
 use crate::error::{Error, ModelError, Result};
 use crate::features::outcomes::Outcome;
 use crate::features::{FeatureTable, derive_features};
+use crate::governance::opt_out::secondary_use;
 use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
 use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
 use crate::model::fairness::GroupLabels;
 use crate::model::file::{HoldoutMetrics, TrainingSummary};
 use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
-use crate::outputs::manifest;
+use crate::publication::manifest;
 
 /// Attributes whose groups are checked for fairness, with the feature holding each.
 pub const FAIRNESS_ATTRIBUTES: &[(&str, &str)] = &[

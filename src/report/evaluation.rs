@@ -15,8 +15,8 @@ use std::path::Path;
 use super::charts::{self, CalibrationPoint, Curve};
 use super::html::{Page, Status, Table, Td, callout, columns, figure, note, p, tile, tiles};
 use super::{ReportError, format_count, format_percent, write_atomically};
+use crate::governance::disclosure::DisclosureProfile;
 use crate::model::evaluate::{Evaluation, Metrics};
-use crate::outputs::disclosure::DisclosureProfile;
 
 /// Ids of the evaluation report's sections.
 pub const SECTION_IDS: &[&str] = &[

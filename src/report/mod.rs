@@ -6,7 +6,7 @@
 //!   `clinical_lists/`, which are person-level. Counts taken from the
 //!   manifest (whole-population tier, segment and score-bin counts) pass
 //!   through the same disclosure control as `summaries/`
-//!   ([`crate::outputs::disclosure::protect`]) before they are shown, so the
+//!   ([`crate::governance::disclosure::protect`]) before they are shown, so the
 //!   page never shows an unprotected small count: a withheld count reads
 //!   "≤7", never 0.
 //! - [`write_evaluation_report`] renders an
@@ -70,7 +70,7 @@ pub enum ReportError {
     Disclosure {
         path: PathBuf,
         #[source]
-        source: crate::outputs::disclosure::DisclosureError,
+        source: crate::governance::disclosure::DisclosureError,
     },
 }
 

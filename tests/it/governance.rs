@@ -5,11 +5,11 @@
 
 use polars::prelude::*;
 use proptest::prelude::*;
-use strata::cohort::secondary_use;
+use strata::governance::disclosure::DisclosureProfile;
+use strata::governance::opt_out::secondary_use;
 use strata::ingest::PID;
-use strata::outputs::disclosure::DisclosureProfile;
-use strata::outputs::lists::clinical_lists;
-use strata::outputs::summaries::{DIMENSIONS, summarise};
+use strata::products::lists::clinical_lists;
+use strata::products::summaries::{DIMENSIONS, summarise};
 
 use crate::support::{
     ENCOUNTERS_HEADER, PATIENTS_HEADER, csv_extract, root, stderr, stdout, strata,

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use crate::outputs::disclosure::{
+use crate::governance::disclosure::{
     Cell, DisclosureProfile, GroupRow, SummaryTable, TableSpec, protect,
 };
-use crate::outputs::manifest::Manifest;
+use crate::publication::manifest::Manifest;
 use crate::report::html::Td;
 use crate::report::{ReportError, format_count, format_number};
 

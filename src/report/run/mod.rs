@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use super::html::{self, Page, Status};
 use super::{ReportError, write_atomically};
-use crate::outputs::disclosure::DisclosureProfile;
-use crate::outputs::manifest::Manifest;
+use crate::governance::disclosure::DisclosureProfile;
+use crate::publication::manifest::Manifest;
 use figures::{Figure, ProtectedCounts, Shower, protect_manifest_counts};
 use summary::Summary;
 
@@ -122,10 +122,11 @@ impl Context {
             threshold: profile.redact_at_or_below(),
         };
         let counts = protect_manifest_counts(&manifest, &profile, &manifest_path)?;
-        let summaries: Vec<(&'static str, Option<Summary>)> = crate::outputs::summaries::DIMENSIONS
-            .iter()
-            .map(|d| Summary::read(run_dir, d).map(|s| (*d, s)))
-            .collect::<Result<_, _>>()?;
+        let summaries: Vec<(&'static str, Option<Summary>)> =
+            crate::products::summaries::DIMENSIONS
+                .iter()
+                .map(|d| Summary::read(run_dir, d).map(|s| (*d, s)))
+                .collect::<Result<_, _>>()?;
         let planning = planning_row(&manifest, &summaries)?;
         let definitions = text::tier_definitions(&manifest);
         Ok(Context {
@@ -277,7 +278,7 @@ mod tests {
     use polars::prelude::*;
 
     use super::*;
-    use crate::outputs::disclosure::{TableSpec, protect_dataframe};
+    use crate::governance::disclosure::{TableSpec, protect_dataframe};
 
     /// A manifest as JSON (so the tests do not depend on every field of the
     /// struct; `validation` is an empty list, as a clean run writes it).
@@ -402,11 +403,11 @@ mod tests {
                 .expect("spec")
                 .with_total_row(
                     "ALL",
-                    crate::outputs::disclosure::TotalRowMethod::ProfileDefault,
+                    crate::governance::disclosure::TotalRowMethod::ProfileDefault,
                 );
             let (mut protected, _) =
                 protect_dataframe(&frame, &spec, &DisclosureProfile::default()).expect("protect");
-            crate::outputs::parquet::write_parquet(
+            crate::publication::parquet::write_parquet(
                 &mut protected,
                 &folder.join(format!("by_{dimension}.parquet")),
             )
@@ -465,7 +466,7 @@ mod tests {
             "population" => [3i64, 3],
         )
         .expect("frame");
-        crate::outputs::parquet::write_parquet(&mut frame, &folder.join("by_pcn_code.parquet"))
+        crate::publication::parquet::write_parquet(&mut frame, &folder.join("by_pcn_code.parquet"))
             .expect("write");
         let err = render_run_report(dir.path()).expect_err("unprotected column");
         let text = err.to_string();

@@ -93,7 +93,7 @@ fn ranked_table(
     let high = tier("tier_high")?;
     let mut order: Vec<usize> = (0..labels.len())
         .filter(|&i| {
-            labels[i] != crate::outputs::summaries::TOTAL_LABEL && expected[i].value().is_some()
+            labels[i] != crate::products::summaries::TOTAL_LABEL && expected[i].value().is_some()
         })
         .collect();
     order.sort_by(|&a, &b| {
@@ -166,8 +166,8 @@ fn deprivation_table(show: Shower, s: &Summary) -> Result<Table, ReportError> {
     let mut order: Vec<usize> = (0..labels.len()).collect();
     order.sort_by_key(|&i| {
         (
-            labels[i] == crate::outputs::summaries::TOTAL_LABEL,
-            labels[i] == crate::outputs::summaries::UNKNOWN_LABEL,
+            labels[i] == crate::products::summaries::TOTAL_LABEL,
+            labels[i] == crate::products::summaries::UNKNOWN_LABEL,
             labels[i].clone(),
         )
     });
@@ -175,7 +175,7 @@ fn deprivation_table(show: Shower, s: &Summary) -> Result<Table, ReportError> {
         let label = match labels[i].as_str() {
             "1" => "1 (most deprived)".to_string(),
             "5" => "5 (least deprived)".to_string(),
-            crate::outputs::summaries::TOTAL_LABEL => "Total of published rows".to_string(),
+            crate::products::summaries::TOTAL_LABEL => "Total of published rows".to_string(),
             other => humanise(other),
         };
         let rate = match (expected[i].value(), population[i].value()) {

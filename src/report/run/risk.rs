@@ -142,12 +142,12 @@ fn cross_tab(
     // cells shown (a withheld cell counts 0), so it would read, say,
     // 0 very-high-risk people. The pyramid above gives the totals.
     let mut order: Vec<usize> = (0..labels.len())
-        .filter(|&i| labels[i] != crate::outputs::summaries::TOTAL_LABEL)
+        .filter(|&i| labels[i] != crate::products::summaries::TOTAL_LABEL)
         .collect();
     order.sort_by_key(|&i| {
         let pos = segment_keys.iter().position(|k| *k == labels[i]);
         (
-            labels[i] == crate::outputs::summaries::TOTAL_LABEL,
+            labels[i] == crate::products::summaries::TOTAL_LABEL,
             pos.unwrap_or(usize::MAX),
         )
     });

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::figures::Figure;
-use crate::outputs::disclosure::{MIDPOINT6_SUFFIX, REDACTED_SUFFIX};
+use crate::governance::disclosure::{MIDPOINT6_SUFFIX, REDACTED_SUFFIX};
 use crate::report::ReportError;
 
 /// One protected summary table read back from Parquet.
@@ -68,7 +68,7 @@ impl Summary {
         Ok(ca
             .iter()
             .map(|v| {
-                v.unwrap_or(crate::outputs::summaries::UNKNOWN_LABEL)
+                v.unwrap_or(crate::products::summaries::UNKNOWN_LABEL)
                     .to_string()
             })
             .collect())
@@ -135,6 +135,6 @@ impl Summary {
         Ok(self
             .labels()?
             .iter()
-            .position(|l| l == crate::outputs::summaries::TOTAL_LABEL))
+            .position(|l| l == crate::products::summaries::TOTAL_LABEL))
     }
 }

@@ -1,6 +1,6 @@
 //! Words and numbers for the page: labels, sizes, durations and readings.
 
-use crate::outputs::manifest::Manifest;
+use crate::publication::manifest::Manifest;
 use crate::report::format_percent;
 use crate::report::html::Status;
 

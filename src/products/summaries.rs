@@ -11,15 +11,15 @@ use std::path::Path;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::disclosure::{
-    DisclosureProfile, DisclosureReport, TableSpec, TotalRowMethod, protect_dataframe,
-};
-use super::manifest::OutputFile;
-use super::parquet::write_parquet;
 use crate::codelists::Ltc;
 use crate::cohort::Tier;
 use crate::cohort::segments::SEGMENTS;
 use crate::error::Result;
+use crate::governance::disclosure::{
+    DisclosureProfile, DisclosureReport, TableSpec, TotalRowMethod, protect_dataframe,
+};
+use crate::publication::manifest::OutputFile;
+use crate::publication::parquet::write_parquet;
 
 /// The grouping columns, one summary file each; `segment` gives the tier × segment table.
 pub const DIMENSIONS: &[&str] = &[
@@ -484,7 +484,7 @@ pub fn write_summaries(
     patients: &DataFrame,
     profile: &DisclosureProfile,
 ) -> Result<(Vec<OutputFile>, DisclosureReports)> {
-    let counted = crate::cohort::secondary_use_mask(people, patients)?;
+    let counted = crate::governance::opt_out::secondary_use_mask(people, patients)?;
     let tallies = tally(people, Some(&counted))?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {

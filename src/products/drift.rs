@@ -33,27 +33,7 @@ impl Default for DriftLimits {
     }
 }
 
-/// What a run's scores and inputs looked like, for the next run to compare with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Distribution {
-    pub people: u64,
-    pub mean_risk: f64,
-    /// Shares of people in each log-odds bin (see [`risk_bins`]), summing to 1.
-    pub risk_bin_shares: Vec<f64>,
-    /// (tier, share of people).
-    pub tier_shares: Vec<(String, f64)>,
-    /// (feature, share of people with no value).
-    pub missingness: Vec<(String, f64)>,
-}
-
-/// How this run compares with the previous one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Drift {
-    pub previous_run_id: String,
-    pub psi_risk: f64,
-    pub psi_tiers: f64,
-    pub warnings: Vec<String>,
-}
+pub use crate::publication::manifest::{Distribution, Drift};
 
 /// The bin of a risk on the log-odds scale: bin 0 holds everything below the
 /// first edge, the last bin everything above the last.

@@ -68,13 +68,35 @@ pub struct Manifest {
     /// People per segment, in segment order.
     pub segment_counts: Vec<(String, u64)>,
     /// Score distribution, tier shares and missingness, for the next run's drift check.
-    pub distribution: super::drift::Distribution,
+    pub distribution: Distribution,
     /// Comparison with the previous published run, if there was one.
-    pub drift: Option<super::drift::Drift>,
+    pub drift: Option<Drift>,
     pub outputs: Vec<OutputFile>,
     pub stages: Vec<StageTime>,
     /// The settings the run used.
     pub settings: serde_json::Value,
+}
+
+/// What a run's scores and inputs looked like, for the next run to compare with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Distribution {
+    pub people: u64,
+    pub mean_risk: f64,
+    /// Shares of people in each log-odds bin (see `products::drift::risk_bins`), summing to 1.
+    pub risk_bin_shares: Vec<f64>,
+    /// (tier, share of people).
+    pub tier_shares: Vec<(String, f64)>,
+    /// (feature, share of people with no value).
+    pub missingness: Vec<(String, f64)>,
+}
+
+/// How this run compares with the previous one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Drift {
+    pub previous_run_id: String,
+    pub psi_risk: f64,
+    pub psi_tiers: f64,
+    pub warnings: Vec<String>,
 }
 
 impl Manifest {
