@@ -35,7 +35,8 @@ pub mod report;
 pub mod synth;
 pub mod usage;
 
-pub use error::{Error, ExitClass};
+pub use error::ExitClass;
+pub use pipeline::error::{Error, Result};
 
 /// The software version written into manifests and model files.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use strata::config::{FileConfig, RunOverrides, RunPlan};
-use strata::error::GovernanceError;
 use strata::features::outcomes::Outcome;
+use strata::governance::GovernanceError;
 use strata::governance::pseudonym::PseudonymKey;
 use strata::ingest::ValidateOptions;
 use strata::model::card::render_card;
@@ -147,7 +147,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 options: file.evaluate,
             };
             let model = pipeline::train_model(&plan)?;
-            model.save(&a.out)?;
+            model.save(&a.out).map_err(Error::from)?;
             let card = a.out.with_extension("card.md");
             std::fs::write(&card, render_card(&model, model.evaluation.as_ref()))
                 .with_context(|| format!("writing {}", card.display()))?;
@@ -193,7 +193,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Config(a) => {
             if !a.print_default {
-                anyhow::bail!(Error::from(strata::error::ConfigError::Invalid(
+                anyhow::bail!(Error::from(strata::config::ConfigError::Invalid(
                     "nothing to do: use `strata config --print-default`".into()
                 )));
             }

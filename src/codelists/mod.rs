@@ -19,6 +19,7 @@ pub mod charlson;
 pub mod code;
 pub mod efi;
 pub mod elixhauser;
+mod error;
 pub mod hfrs;
 pub mod icd10;
 pub mod load;
@@ -35,6 +36,7 @@ pub use efi::{
 pub use elixhauser::{
     ElixhauserCategory, elixhauser_categories, elixhauser_count, elixhauser_score,
 };
+pub use error::SpecError;
 pub use hfrs::{HfrsBand, hfrs_band, hfrs_group, hfrs_score, hfrs_weight};
 pub use icd10::normalise_icd10;
 pub use load::{Codelist, Entry};

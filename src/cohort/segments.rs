@@ -7,7 +7,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::Result;
+use polars::error::PolarsResult as Result;
 
 /// A segment: its label, and the rule in words (docs/outputs.md repeats these).
 pub struct Segment {

@@ -7,11 +7,27 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::cohort::TierConfig;
-use crate::error::ConfigError;
+use crate::error::ExitClass;
 use crate::governance::disclosure::DisclosureProfile;
 use crate::governance::pseudonym::PseudonymKey;
 use crate::model::evaluate::EvaluateOptions;
 use crate::products::drift::DriftLimits;
+
+/// Configuration errors (strata.toml and flags).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ConfigError {
+    /// The exit class an operator acts on.
+    pub fn class(&self) -> ExitClass {
+        ExitClass::Usage
+    }
+}
 
 /// `strata.toml` as written by a user; every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

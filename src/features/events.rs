@@ -7,11 +7,11 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::Result;
 use super::epoch_days;
 use super::spec::{Aggregate, CodeFilter, FeatureDef, FeatureKind, Filter, Window, code_columns};
 use super::tally::{DAY, END, Feature, Tally};
 use crate::contract;
-use crate::error::Result;
 use crate::ingest::{Extract, PID};
 
 /// The date that places a row of each table in time (the start of a period).

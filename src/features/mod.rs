@@ -14,6 +14,7 @@
 //! way ([`scores`]). Nothing is joined back: columns are read out by [`PID`].
 
 pub mod catalogue;
+mod error;
 mod events;
 pub mod outcomes;
 mod person;
@@ -26,8 +27,9 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use crate::error::{Result, SpecError};
+use crate::codelists::SpecError;
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
+pub use error::{FeatureError, Result};
 pub use spec::{FeatureDef, FeatureKind, FeatureType};
 
 /// Days in a 12-month window, counting the index date.

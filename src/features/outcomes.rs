@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::Result;
 use super::YEAR_DAYS;
-use crate::error::Result;
 use crate::ingest::{Extract, PID};
 
 /// Name of the default outcome column.

@@ -3,9 +3,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::Result;
 use super::spec::{FeatureDef, FeatureKind, PersonValue};
 use super::{KEY_COLUMNS, age_on};
-use crate::error::Result;
 use crate::ingest::{Extract, PID};
 
 /// Age bands used for reporting (lower bounds, then labels).

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::Result;
 use super::epoch_days;
 use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
 use crate::codelists::{
@@ -16,7 +17,6 @@ use crate::codelists::{
     efi_category, efi_deficits, efi_polypharmacy, efi_score, elixhauser_categories,
     elixhauser_score, hfrs_group, hfrs_score, ltc_categories, ltc_count,
 };
-use crate::error::Result;
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 
 /// A category set as bits (wide enough for the 109 HFRS groups).

@@ -18,9 +18,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::codelists::SpecError;
 use crate::codelists::{CodeSystem, Codelist, Ltc};
 use crate::contract::{self, ColumnType, TableSpec};
-use crate::error::SpecError;
 
 /// The compiled-in catalogue.
 pub const BUILTIN_TOML: &str = include_str!("builtin.toml");

@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use crate::ingest::PID;
 
-use crate::error::Result;
+use super::Result;
 
 /// The people of `people` who may be used for secondary purposes (planning,
 /// training, evaluation): no National Data Opt-out and no Type 1 objection.

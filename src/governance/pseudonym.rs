@@ -11,8 +11,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use polars::prelude::*;
 use sha2::Sha256;
 
+use super::Result;
 use crate::contract::nhs_number_is_valid;
-use crate::error::Result;
 
 /// A secret key for pseudonymisation. Its `Debug` never shows the key.
 #[derive(Clone)]

@@ -6,6 +6,7 @@
 //! This module never logs or reports identifying values, only row numbers.
 
 pub mod batch;
+mod error;
 mod parse;
 mod person_index;
 pub mod reference;
@@ -19,8 +20,8 @@ use std::sync::Mutex;
 use polars::prelude::*;
 
 use crate::contract::{self, TableSpec};
-use crate::error::IngestError;
 pub use batch::{Batch, Collected, Slot};
+pub use error::IngestError;
 use person_index::PersonIndex;
 pub use source::{FileFormat, TableSource};
 pub use validate::{Action, Issue, PID, TableReport, ValidateOptions};

@@ -4,8 +4,8 @@
 
 use polars::prelude::*;
 
+use super::IngestError;
 use crate::contract::{ColumnSpec, ColumnType};
-use crate::error::IngestError;
 
 /// Words accepted as booleans in text files (compared in lower case).
 const TRUE_WORDS: &[&str] = &["true", "t", "1", "yes", "y"];

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use polars::prelude::*;
 
-use crate::error::IngestError;
+use super::IngestError;
 
 /// English Indices of Deprivation 2025 by LSOA 2021 (MHCLG, OGL v3); see
 /// `reference/README.md` for provenance.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::IngestError;
 use crate::contract::TableSpec;
-use crate::error::IngestError;
 
 /// Column holding the 1-based data row number within its file (header excluded).
 pub const ROW: &str = "__row";

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::IngestError;
 use super::parse::{ParsedColumn, is_known_code, parse_column};
 use super::source::{PART, ROW, TableSource};
 use crate::contract::{ColumnType, TableSpec};
-use crate::error::IngestError;
 
 /// Column holding the index of the first rule a row breaks (rejected rows only).
 pub(crate) const REASON: &str = "__reason";

@@ -6,7 +6,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::{ModelError, Result};
+use super::{ModelError, Result};
 
 /// How a feature value becomes a model input before standardisation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

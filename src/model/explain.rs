@@ -16,7 +16,7 @@ use std::ops::Range;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use super::{ModelError, Result};
 use crate::model::{DesignMatrix, ModelFile};
 
 /// How many reasons each person gets.
@@ -76,7 +76,7 @@ pub fn top_reasons(model: &ModelFile, x: &DesignMatrix, frame: &DataFrame) -> Re
         || x.columns.len() != model.terms.len()
         || x.columns.iter().any(|c| c.len() != rows)
     {
-        return Err(Error::Internal(format!(
+        return Err(ModelError::Internal(format!(
             "reasons: the design matrix ({rows} rows, {} terms) does not match the model ({} terms) and feature table ({} rows)",
             x.columns.len(),
             model.terms.len(),

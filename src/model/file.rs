@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{ModelError, Result};
+use super::{ModelError, Result};
 use crate::features::FeatureSet;
 
 use super::design::Term;
@@ -84,8 +84,7 @@ impl ModelFile {
                 path: path.to_path_buf(),
                 found,
                 supported: SCHEMA_VERSION,
-            }
-            .into());
+            });
         }
         let model: ModelFile =
             serde_json::from_value(version).map_err(|e| ModelError::Unreadable {
@@ -146,8 +145,7 @@ impl ModelFile {
             Err(ModelError::UnknownFeatures {
                 path: path.to_path_buf(),
                 missing: missing.join(", "),
-            }
-            .into())
+            })
         }
     }
 
@@ -187,10 +185,9 @@ impl ModelFile {
     }
 }
 
-fn invalid(path: &Path, reason: String) -> crate::error::Error {
+fn invalid(path: &Path, reason: String) -> ModelError {
     ModelError::Invalid {
         path: path.to_path_buf(),
         reason,
     }
-    .into()
 }

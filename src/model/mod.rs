@@ -5,6 +5,7 @@ pub mod calibration;
 pub mod card;
 pub mod curves;
 pub mod design;
+mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod fairness;
@@ -14,5 +15,6 @@ pub mod score;
 pub mod train;
 
 pub use design::{DesignMatrix, Term, Transform};
+pub use error::{ModelError, Result};
 pub use file::{ModelFile, SCHEMA_VERSION};
 pub use score::score;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::design::{DesignMatrix, Term, Transform};
 use super::metrics::{auc, brier, log_loss};
-use crate::error::{ModelError, Result};
+use super::{ModelError, Result};
 
 /// Candidate L2 penalties per training person. linfa's loss is
 /// −Σ log σ(y·z) + α/2 ‖w‖², a sum over people, so the penalty is scaled by
@@ -154,9 +154,9 @@ fn fit_logistic_from(
         .map_err(|e| ModelError::Training(e.to_string()))?;
     let targets: Array1<bool> = rows.iter().map(|&r| y[r]).collect();
     if targets.iter().all(|&t| t) || targets.iter().all(|&t| !t) {
-        return Err(
-            ModelError::Training("the training rows have only one outcome class".into()).into(),
-        );
+        return Err(ModelError::Training(
+            "the training rows have only one outcome class".into(),
+        ));
     }
     let data = Dataset::new(features, targets);
     let mut params = LogisticRegression::default()

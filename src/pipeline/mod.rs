@@ -1,6 +1,7 @@
 //! The one place that calls the stages in order:
 //! ingest → features → model → cohort → outputs → publish.
 
+pub mod error;
 mod study;
 
 pub use study::{EvaluatePlan, TrainPlan, evaluate_model, train_model};
@@ -15,10 +16,13 @@ use polars::prelude::*;
 use crate::cohort::segments::{SEGMENTS, assign_segments};
 use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
-use crate::error::{Error, GovernanceError, IngestError, Result};
+pub use error::{Error, Result};
+
 use crate::features::{FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
+use crate::governance::GovernanceError;
 use crate::governance::disclosure::DisclosureProfile;
 use crate::governance::pseudonym;
+use crate::ingest::IngestError;
 use crate::ingest::{self, Batch, Extract, PID, ValidateOptions};
 use crate::model::explain::top_reasons;
 use crate::model::{DesignMatrix, ModelFile, score};
@@ -38,7 +42,11 @@ impl Stages {
         Stages { times: Vec::new() }
     }
 
-    fn run<T>(&mut self, name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    fn run<T, E: Into<Error>>(
+        &mut self,
+        name: &str,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T> {
         let spinner = ProgressBar::new_spinner();
         spinner.set_style(
             ProgressStyle::with_template("{spinner} {msg} {elapsed}")
@@ -62,7 +70,7 @@ impl Stages {
             stage: name.to_string(),
             seconds,
         });
-        result
+        result.map_err(Into::into)
     }
 }
 
@@ -76,8 +84,8 @@ pub struct RunOutcome {
 /// The built-in catalogue, plus the features declared in `file` if given.
 pub fn feature_set(file: Option<&Path>) -> Result<FeatureSet> {
     match file {
-        Some(path) => FeatureSet::with_file(path),
-        None => FeatureSet::builtin(),
+        Some(path) => Ok(FeatureSet::with_file(path)?),
+        None => Ok(FeatureSet::builtin()?),
     }
 }
 
@@ -278,7 +286,7 @@ fn guard_identifiers(people: &mut DataFrame, plan: &RunPlan, extract: &Extract) 
                     .next()
                     .map_or(plan.input.clone(), |_| plan.input.join("patients")),
             })?;
-    pseudonym::pseudonymise(people, "person_id", key)
+    Ok(pseudonym::pseudonymise(people, "person_id", key)?)
 }
 
 /// Which run is being written, and the run before it.
@@ -409,7 +417,7 @@ pub fn write_features(
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("parquet.partial");
     let rows = write_parquet(&mut frame, &partial)?;
-    std::fs::rename(&partial, out).map_err(|source| crate::error::OutputError::Io {
+    std::fs::rename(&partial, out).map_err(|source| crate::publication::OutputError::Io {
         path: out.to_path_buf(),
         action: "moving the feature table into place",
         source,

@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::{Error, Result};
 use super::{feature_set, validate_and_derive};
-use crate::error::{Error, ModelError, Result};
 use crate::features::outcomes::Outcome;
 use crate::features::{FeatureTable, derive_features};
 use crate::governance::opt_out::secondary_use;
 use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
+use crate::model::ModelError;
 use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
 use crate::model::fairness::GroupLabels;
 use crate::model::file::{HoldoutMetrics, TrainingSummary};

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::Result;
 use crate::cohort::Tier;
-use crate::error::Result;
 
 /// Tiers that put a person on a clinical list.
 pub const FLAGGED: [Tier; 2] = [Tier::VeryHigh, Tier::High];

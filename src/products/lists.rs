@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use super::history::flagged_expr;
 use super::ranking::ranked_order;
-use crate::error::Result;
+use super::{ProductError, Result};
 use crate::ingest::PID;
 
 /// Columns of a clinical list, in order.
@@ -79,7 +79,7 @@ fn nhs_numbers(flagged: &DataFrame, patients: &DataFrame) -> Result<Column> {
     let pids = flagged.column(PID)?.u32()?.clone();
     let found = patients.column(PID)?.take(&pids)?;
     if !found.u32()?.equal_missing(&pids).all() {
-        return Err(crate::error::Error::Internal(
+        return Err(ProductError::Internal(
             "clinical lists: the patients table is not numbered by row (PID)".into(),
         ));
     }

@@ -10,7 +10,10 @@
 //! are written through publication.
 
 pub mod drift;
+mod error;
 pub mod history;
 pub mod lists;
 pub mod ranking;
 pub mod summaries;
+
+pub use error::{ProductError, Result};

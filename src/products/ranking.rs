@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::Result;
+use super::{ProductError, Result};
 
 /// Row positions of `frame` in output order: `key` ascending, `risk`
 /// descending, `id` ascending; missing values first in each; rows equal in
@@ -105,7 +105,7 @@ fn bucket_by(keys: &StringChunked) -> Result<(Vec<usize>, Vec<IdxSize>)> {
     for (row, &code) in row_codes.iter().enumerate() {
         let slot = &mut next[rank[code as usize]];
         order[*slot] = IdxSize::try_from(row)
-            .map_err(|_| crate::error::Error::Internal("more rows than Polars can index".into()))?;
+            .map_err(|_| ProductError::Internal("more rows than Polars can index".into()))?;
         *slot += 1;
     }
     Ok((sizes, order))

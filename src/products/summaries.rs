@@ -11,10 +11,10 @@ use std::path::Path;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::{ProductError, Result};
 use crate::codelists::Ltc;
 use crate::cohort::Tier;
 use crate::cohort::segments::SEGMENTS;
-use crate::error::Result;
 use crate::governance::disclosure::{
     DisclosureProfile, DisclosureReport, TableSpec, TotalRowMethod, protect_dataframe,
 };
@@ -346,8 +346,8 @@ fn micro_units(cost: f64, row: usize) -> Result<i64> {
 
 /// A scored value the summaries cannot count: a fault upstream, named by row
 /// and column, never by value (the value is about a person).
-fn invalid(row: usize, column: &str, expected: &str) -> crate::error::Error {
-    crate::error::Error::Internal(format!(
+fn invalid(row: usize, column: &str, expected: &str) -> ProductError {
+    ProductError::Internal(format!(
         "summaries: row {} of the scored population, column `{column}`: expected {expected}",
         row + 1
     ))
@@ -487,7 +487,7 @@ pub fn write_summaries(
     let counted = crate::governance::opt_out::secondary_use_mask(people, patients)?;
     let tallies = tally(people, Some(&counted))?;
     let folder = dir.join("summaries");
-    std::fs::create_dir_all(&folder).map_err(|source| crate::error::OutputError::Io {
+    std::fs::create_dir_all(&folder).map_err(|source| crate::publication::OutputError::Io {
         path: folder.clone(),
         action: "creating the summaries folder",
         source,

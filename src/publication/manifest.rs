@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::error::OutputError;
+use super::OutputError;
 use crate::ingest::ValidationReport;
 
 /// One input file, identified by size and content hash.

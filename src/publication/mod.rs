@@ -10,3 +10,34 @@ pub mod publish;
 
 pub use manifest::Manifest;
 pub use publish::{OutputLock, Staging};
+
+use std::path::PathBuf;
+
+use crate::error::ExitClass;
+
+/// Errors while writing and publishing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{path}: {action} failed: {source}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: writing Parquet failed: {source}")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    #[error("{path}: another strata run holds the output lock")]
+    Locked { path: PathBuf },
+}
+
+impl OutputError {
+    /// The exit class an operator acts on.
+    pub fn class(&self) -> ExitClass {
+        ExitClass::Publication
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
 
-use crate::error::OutputError;
+use super::OutputError;
 
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;

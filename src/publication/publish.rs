@@ -9,7 +9,7 @@
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
-use crate::error::OutputError;
+use super::OutputError;
 
 const STAGING: &str = ".staging";
 const RUNS: &str = "runs";

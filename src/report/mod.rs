@@ -84,6 +84,13 @@ impl ReportError {
     }
 }
 
+impl ReportError {
+    /// The exit class an operator acts on: a report is an output.
+    pub fn class(&self) -> crate::error::ExitClass {
+        crate::error::ExitClass::Publication
+    }
+}
+
 /// Writes `text` to `path` through a temporary file and a rename, so a
 /// reader never sees half a page.
 fn write_atomically(path: &Path, text: &str) -> Result<(), ReportError> {

@@ -103,6 +103,14 @@ pub enum SynthError {
     },
 }
 
+impl SynthError {
+    /// The exit class an operator acts on: the generator's failures are not
+    /// about a user's extract, so they are internal.
+    pub fn class(&self) -> crate::error::ExitClass {
+        crate::error::ExitClass::Internal
+    }
+}
+
 /// A summary of what was generated; also written as `generation-report.json`.
 /// It holds counts only, never a person's values, and no timings (so the
 /// file is identical between runs with the same arguments).
