@@ -19,8 +19,10 @@
 
 use super::metrics::{Block, Ranked, Z_95, wilson_interval};
 
-/// Risks are clipped to [ε, 1 − ε] before the logit (logit(1e-12) ≈ −27.6).
-pub const RISK_EPSILON: f64 = 1e-12;
+pub use super::schema::{DecileRow, Recalibration};
+
+pub use super::score::{RISK_EPSILON, logit};
+
 const MAX_ITERATIONS: usize = 100;
 /// Convergence: the largest Newton step component is below this.
 const STEP_TOLERANCE: f64 = 1e-12;
@@ -29,21 +31,6 @@ const STEP_TOLERANCE: f64 = 1e-12;
 /// tiny and the raw step astronomically long.
 const MAX_STEP: f64 = 5.0;
 const MAX_HALVINGS: usize = 60;
-
-/// Logistic recalibration of a set of risks.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Recalibration {
-    /// a in logit P(y) = a + logit(risk) (slope fixed at 1). `None` when all
-    /// or none of the people have the outcome (no finite estimate exists).
-    pub intercept: Option<f64>,
-    /// b in logit P(y) = a′ + b·logit(risk). `None` when no finite estimate
-    /// exists: a single class, a single distinct risk, or risks that separate
-    /// the classes (complete or quasi-complete separation).
-    pub slope: Option<f64>,
-    /// a′, the intercept of the two-parameter fit (reported for completeness;
-    /// not the calibration intercept).
-    pub slope_fit_intercept: Option<f64>,
-}
 
 /// One distinct logit with its count and events.
 #[derive(Debug, Clone, Copy)]
@@ -63,12 +50,6 @@ fn levels(ranked: &Ranked) -> Vec<Level> {
             events: b.events as f64,
         })
         .collect()
-}
-
-/// ln(p / (1 − p)) with p clipped to [ε, 1 − ε].
-pub fn logit(p: f64) -> f64 {
-    let p = p.clamp(RISK_EPSILON, 1.0 - RISK_EPSILON);
-    (p / (1.0 - p)).ln()
 }
 
 /// ln(1 + eᶻ) without overflow.
@@ -218,21 +199,6 @@ fn halve_until_better(
         step = (step.0 / 2.0, step.1 / 2.0);
     }
     None
-}
-
-/// One decile of risk: people, mean predicted risk and observed rate.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DecileRow {
-    /// 1 = lowest risk … 10 = highest.
-    pub decile: u8,
-    pub n: u64,
-    pub events: u64,
-    pub mean_risk: f64,
-    /// events / n.
-    pub observed: f64,
-    /// 95% Wilson interval for `observed`.
-    pub observed_lower: f64,
-    pub observed_upper: f64,
 }
 
 /// Calibration by decile of risk. A person's decile is ⌈10·R/n⌉ where R is

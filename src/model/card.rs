@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use super::evaluate::{Evaluation, Metrics, Subgroup};
-use super::file::ModelFile;
+use super::schema::ModelFile;
 
 /// The banner on every card of a model trained on synthetic data.
 pub const SYNTHETIC_BANNER: &str = "Trained on synthetic data — not for clinical use";

@@ -16,11 +16,12 @@ mod text;
 
 use std::collections::BTreeMap;
 
-use super::calibration::{DecileRow, Recalibration, calibration_by_decile, recalibrate};
+pub use super::schema::{EvaluateOptions, Evaluation, EvaluationContext, Metrics, Subgroup};
+
+use super::calibration::{calibration_by_decile, recalibrate};
 use super::fairness::{Flag, GroupLabels, Limits, MISSING, flags};
 use super::metrics::{
-    AucEstimate, Ranked, TopShare, auc_delong, average_precision, brier_ranked, mean_risk,
-    top_share,
+    AucEstimate, Ranked, auc_delong, average_precision, brier_ranked, mean_risk, top_share,
 };
 
 /// The shares of the population whose PPV and sensitivity are reported:
@@ -46,15 +47,6 @@ pub enum EvaluateError {
     Options(String),
 }
 
-/// What to compute.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EvaluateOptions {
-    /// Shares for PPV and sensitivity (fractions: 0.05 = top 5%).
-    pub top_shares: Vec<f64>,
-    pub limits: Limits,
-}
-
 impl Default for EvaluateOptions {
     fn default() -> Self {
         EvaluateOptions {
@@ -62,46 +54,6 @@ impl Default for EvaluateOptions {
             limits: Limits::default(),
         }
     }
-}
-
-/// What was evaluated, for the record (all optional; the caller fills them).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EvaluationContext {
-    pub model_id: Option<String>,
-    pub outcome: Option<String>,
-    /// Features up to and including this date; outcome in the 365 days after.
-    pub index_date: Option<chrono::NaiveDate>,
-    /// A description of the evaluation data, e.g. the input directory.
-    pub data: Option<String>,
-    pub synthetic_data: Option<bool>,
-}
-
-/// All metrics of one set of people.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Metrics {
-    pub n: u64,
-    /// People with the outcome.
-    pub events: u64,
-    /// events / n.
-    pub prevalence: Option<f64>,
-    pub mean_risk: Option<f64>,
-    /// AUC (ROC) with DeLong SE and 95% CI.
-    pub auc: Option<AucEstimate>,
-    /// Average precision (area under the precision–recall curve).
-    pub auprc: Option<f64>,
-    /// Mean of (risk − outcome)².
-    pub brier: Option<f64>,
-    pub calibration: Recalibration,
-    /// Σ events / Σ risk (observed / expected).
-    pub observed_expected: Option<f64>,
-    pub deciles: Vec<DecileRow>,
-    pub top: Vec<TopShare>,
-    /// ROC curve points (false-positive rate, sensitivity), thinned to at most [`CURVE_POINTS`].
-    #[serde(default)]
-    pub roc: Vec<(f64, f64)>,
-    /// Precision–recall curve points (recall, precision), thinned likewise.
-    #[serde(default)]
-    pub pr: Vec<(f64, f64)>,
 }
 
 /// Most points kept on each curve: enough to draw, small enough for a model file.
@@ -131,40 +83,6 @@ impl Metrics {
             pr: super::curves::pr_of(ranked, CURVE_POINTS),
         }
     }
-}
-
-/// One subgroup: its size always; its metrics only when estimable.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Subgroup {
-    pub attribute: String,
-    pub group: String,
-    pub n: u64,
-    pub events: u64,
-    /// `None` when the group is below the minimum sizes.
-    pub metrics: Option<Metrics>,
-    /// Why `metrics` is `None`.
-    pub not_estimable: Option<String>,
-    /// AUC of the true risks in this group, when they were given.
-    pub oracle_auc: Option<f64>,
-    pub flags: Vec<Flag>,
-}
-
-/// A full evaluation: serialise with serde (JSON) or render with [`Evaluation::to_text`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Evaluation {
-    pub context: EvaluationContext,
-    pub overall: Metrics,
-    /// AUC of the true risks (synthetic data only): the best AUC any model
-    /// could reach on these people and outcomes.
-    pub oracle_auc: Option<AucEstimate>,
-    /// AUC of the risks a model could know from the record (synthetic data
-    /// only: the true risk averaged over the generator's unobserved person
-    /// effect). A model fitted to the record should reach about this; the
-    /// oracle is out of reach by the size of that effect.
-    #[serde(default)]
-    pub record_oracle_auc: Option<AucEstimate>,
-    pub subgroups: Vec<Subgroup>,
-    pub options: EvaluateOptions,
 }
 
 impl Evaluation {

@@ -20,25 +20,6 @@
 //! A subgroup's flags compare its point estimates with the limits; they do
 //! not test significance (the AUC interval is reported beside them).
 
-/// Limits for flagging subgroups and the minimum sizes for reporting them.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Flag when |AUC(subgroup) − AUC(overall)| exceeds this.
-    pub auc_difference: f64,
-    /// Flag when the calibration slope is below this …
-    pub slope_min: f64,
-    /// … or above this.
-    pub slope_max: f64,
-    /// Flag when |calibration intercept| exceeds this (logit scale).
-    pub intercept_abs: f64,
-    /// Not estimable with fewer people than this with the outcome, or
-    /// fewer than this without it.
-    pub min_events: u64,
-    /// Not estimable with fewer people than this.
-    pub min_people: u64,
-}
-
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -94,6 +75,8 @@ impl Limits {
     }
 }
 
+pub use super::schema::{Flag, FlagKind, Limits};
+
 /// Group labels of every person for one attribute, in the same row order as
 /// the risks. `None` (unrecorded) becomes the group [`MISSING`].
 #[derive(Debug, Clone, PartialEq)]
@@ -106,15 +89,6 @@ pub struct GroupLabels {
 /// The group of people whose label is not recorded.
 pub const MISSING: &str = "missing";
 
-/// What a flag is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlagKind {
-    AucDifference,
-    CalibrationSlope,
-    CalibrationIntercept,
-}
-
 impl FlagKind {
     /// The kind in words.
     pub fn label(self) -> &'static str {
@@ -124,16 +98,6 @@ impl FlagKind {
             FlagKind::CalibrationIntercept => "calibration intercept",
         }
     }
-}
-
-/// A subgroup metric beyond its limit.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Flag {
-    pub kind: FlagKind,
-    /// The subgroup's value (for AUC: the difference subgroup − overall).
-    pub value: f64,
-    /// The limit in words, e.g. `|ΔAUC| ≤ 0.05`.
-    pub limit: String,
 }
 
 /// Flags for a subgroup with AUC `auc`, slope `slope` and intercept

@@ -11,6 +11,8 @@
 //! (outcome, no outcome) pair as one half; average precision and top-share
 //! cuts take a tied block whole, never splitting people with equal risk.
 
+pub use super::schema::{AucEstimate, TopShare};
+
 /// Φ⁻¹(0.975): the normal quantile for a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
@@ -111,18 +113,6 @@ impl Ranked {
     }
 }
 
-/// AUC with its DeLong standard error and 95% confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AucEstimate {
-    pub auc: f64,
-    /// DeLong standard error; `None` with fewer than two people in a class.
-    pub se: Option<f64>,
-    /// auc ± [`Z_95`]·se, clipped to [0, 1] (the Wald interval of pROC's
-    /// `ci.auc(method = "delong")`).
-    pub lower: Option<f64>,
-    pub upper: Option<f64>,
-}
-
 /// AUC with DeLong's variance (DeLong, DeLong & Clarke-Pearson 1988), in the
 /// O(n log n) midrank form of Sun & Xu (2014).
 ///
@@ -204,26 +194,6 @@ pub fn average_precision(ranked: &Ranked) -> Option<f64> {
         recall_before = recall;
     }
     Some(ap)
-}
-
-/// PPV and sensitivity of flagging the top `share` of people by risk.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TopShare {
-    /// The share asked for (0.05 = top 5%).
-    pub share: f64,
-    /// ⌈share·n⌉: the number of people the share asks for.
-    pub target: u64,
-    /// People flagged: everyone with risk ≥ `threshold`, so ties at the cut
-    /// are all in (`flagged` ≥ `target`).
-    pub flagged: u64,
-    /// The risk of the `target`-th highest person; `None` when `target` is 0.
-    pub threshold: Option<f64>,
-    /// Flagged people with the outcome.
-    pub true_positives: u64,
-    /// true_positives / flagged; `None` when nobody is flagged.
-    pub ppv: Option<f64>,
-    /// true_positives / all people with the outcome; `None` when nobody has it.
-    pub sensitivity: Option<f64>,
 }
 
 /// Flags the top `share` of risk with the rule of `cohort::tiers`: the cut-off

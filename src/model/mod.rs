@@ -9,12 +9,12 @@ mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod fairness;
-pub mod file;
 pub mod metrics;
+pub mod schema;
 pub mod score;
 pub mod train;
 
 pub use design::{DesignMatrix, Term, Transform};
 pub use error::{ModelError, Result};
-pub use file::{ModelFile, SCHEMA_VERSION};
+pub use schema::{ModelFile, SCHEMA_VERSION};
 pub use score::score;

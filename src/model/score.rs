@@ -6,10 +6,20 @@
 use rayon::prelude::*;
 
 use super::design::DesignMatrix;
-use super::file::ModelFile;
+use super::schema::ModelFile;
 
 /// Rows per parallel task: big enough to amortise scheduling, small enough to balance two cores.
 const CHUNK: usize = 16 * 1024;
+
+/// Risks are clipped to [ε, 1 − ε] before the logit (logit(1e-12) ≈ −27.6).
+pub const RISK_EPSILON: f64 = 1e-12;
+
+/// ln(p / (1 − p)) with p clipped to [ε, 1 − ε]: the inverse of [`sigmoid`].
+/// The one definition: calibration and the drift bins both use it.
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(RISK_EPSILON, 1.0 - RISK_EPSILON);
+    (p / (1.0 - p)).ln()
+}
 
 /// The logistic function, written to stay accurate for large |z|.
 pub fn sigmoid(z: f64) -> f64 {

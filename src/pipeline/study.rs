@@ -19,7 +19,7 @@ use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
 use crate::model::ModelError;
 use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
 use crate::model::fairness::GroupLabels;
-use crate::model::file::{HoldoutMetrics, TrainingSummary};
+use crate::model::schema::{HoldoutMetrics, TrainingSummary};
 use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
 use crate::publication::manifest;
 

@@ -38,8 +38,7 @@ pub use crate::publication::manifest::{Distribution, Drift};
 /// The bin of a risk on the log-odds scale: bin 0 holds everything below the
 /// first edge, the last bin everything above the last.
 pub fn risk_bin(risk: f64) -> usize {
-    let p = risk.clamp(1e-12, 1.0 - 1e-12);
-    let logit = (p / (1.0 - p)).ln();
+    let logit = crate::model::score::logit(risk);
     let bin = ((logit - LOGIT_LOW) / LOGIT_STEP).floor() + 1.0;
     bin.clamp(0.0, (LOGIT_BINS + 1) as f64) as usize
 }
