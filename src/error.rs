@@ -1,6 +1,6 @@
 //! Exit classes: how an operator acts on a failure. Each stage owns its own
 //! error enum (`ingest::IngestError`, `codelists::SpecError`, …) with a
-//! `class()` mapping it to one of these; the crate-wide [`crate::Error`]
+//! `class()` mapping it to one of these; the crate-wide `Error`
 //! (`pipeline::error`) gathers them at the top. This module depends on nothing.
 
 /// Why a command failed, grouped the way an operator acts on it.

@@ -1,23 +1,31 @@
 //! # strata — population-health risk stratification
 //!
 //! ```text
-//! extract ─▶ ingest ─▶ features ─▶ model ─▶ cohort ─▶ outputs ─▶ publish
-//!           (contract)                                   (manifest)
+//! extract ─▶ ingest ─▶ features ─▶ model ─▶ cohort ─▶ products ─▶ publication
+//!           (contract) (codelists)         (governance: opt-out, pseudonyms, disclosure)
 //! synth ─▶ files on disk ─▶ ingest     (synthetic data enters by the front door)
 //! ```
 //!
+//! Modules, lowest layer first (docs/architecture.md has the table that
+//! `layers` checks: a module uses only modules of a lower layer):
+//!
+//! - [`error`] and [`usage`]: exit classes; the process's memory for the logs.
 //! - [`contract`]: the tables and columns an extract must have.
+//! - [`codelists`]: clinical code lists and the rules for matching codes.
 //! - [`ingest`]: reads CSV/Parquet, checks every row against the contract and
 //!   hands on typed, validated lazy tables with an integer person key.
-//! - [`codelists`]: clinical code lists and the rules for matching codes.
+//! - [`synth`]: synthetic extracts, written as files.
 //! - [`features`]: one row per person at an index date.
-//! - [`model`]: model files, training and parallel scoring.
-//! - [`cohort`]: risk tiers.
-//! - [`outputs`]: Parquet outputs, the run manifest and atomic publication.
-//! - [`pipeline`]: the one place that calls the stages in order.
-//! - [`usage`]: the process's memory, for the per-pass and per-stage logs.
-//!
-//! A stage may use earlier stages' types, never later ones.
+//! - [`governance`]: opt-out rules, pseudonymisation, disclosure control.
+//! - [`model`]: the model file format, training, evaluation, parallel
+//!   scoring and per-person explanations.
+//! - [`cohort`]: risk tiers and segments.
+//! - [`publication`]: staging, atomic publication, the output lock, Parquet
+//!   writing and the run manifest.
+//! - [`products`]: clinical lists, summaries, flag history, drift, ranking.
+//! - [`report`]: HTML reports; [`config`]: settings resolved into a plan.
+//! - [`pipeline`]: the one place that calls the stages in order, and the
+//!   crate-wide [`Error`].
 
 pub mod codelists;
 pub mod cohort;
@@ -27,6 +35,8 @@ pub mod error;
 pub mod features;
 pub mod governance;
 pub mod ingest;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod pipeline;
 pub mod products;
