@@ -1,17 +1,66 @@
-//! Finding a table's files in an extract folder and scanning them as text-or-typed
-//! lazy frames, each row tagged with where it came from (part and row number).
+//! Step 1 of ingest: find each contract table's files in an extract folder.
+//!
+//! A table is `NAME.parquet`, `NAME.csv` or a `NAME/` folder of Parquet
+//! parts; none is an absent table (fatal only for `patients`), more than
+//! one is an error, because silently preferring one would hide a stale file. This is the seam where
+//! another layout of extract (a FHIR bulk export, an OMOP CDM folder) would
+//! be recognised: whatever finds the files hands on a [`TableSource`], and
+//! scanning, checking and loading stay as they are.
+//!
+//! Reads directory entries only, never a row of data.
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
+use polars::prelude::PolarsError;
 
-use crate::contract::TableSpec;
+use crate::contract::{self, TableSpec};
 use crate::error::IngestError;
 
-/// Column holding the 1-based data row number within its file (header excluded).
-pub const ROW: &str = "__row";
-/// Column holding the index of the file (part) the row came from.
-pub const PART: &str = "__part";
+/// The contract tables found in an extract folder.
+#[derive(Debug, Clone)]
+pub struct LocatedTables {
+    pub patients: TableSource,
+    /// The per-person event tables present, in contract order.
+    pub events: Vec<TableSource>,
+    /// The extract's own LSOA → IMD table, if it has one.
+    pub lsoa_imd: Option<TableSource>,
+}
+
+impl LocatedTables {
+    /// Every file of every table, in table order.
+    pub fn files(&self) -> Vec<PathBuf> {
+        std::iter::once(&self.patients)
+            .chain(&self.events)
+            .chain(&self.lsoa_imd)
+            .flat_map(|t| t.files.iter().cloned())
+            .collect()
+    }
+}
+
+/// Finds every contract table in `dir`: `patients` is required, the event
+/// tables and `lsoa_imd` are optional.
+pub fn locate_tables(dir: &Path) -> Result<LocatedTables, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::MissingExtract {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let patients =
+        find_table(dir, &contract::PATIENTS)?.ok_or_else(|| IngestError::MissingTable {
+            dir: dir.to_path_buf(),
+            table: contract::PATIENTS.name.to_string(),
+        })?;
+    let mut events = Vec::new();
+    for spec in contract::TABLES.iter().filter(|t| t.per_person) {
+        events.extend(find_table(dir, spec)?);
+    }
+    let lsoa_imd = find_table(dir, &contract::LSOA_IMD)?;
+    Ok(LocatedTables {
+        patients,
+        events,
+        lsoa_imd,
+    })
+}
 
 /// How a table is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -35,7 +84,7 @@ pub struct TableSource {
 impl TableSource {
     /// Names a row for a message: `row 12`, or `part-1.parquet row 12` when the
     /// table is split into parts.
-    pub fn locate(&self, part: u32, row: u64) -> String {
+    pub fn describe_row(&self, part: u32, row: u64) -> String {
         if self.files.len() > 1 {
             let name = self.files[part as usize]
                 .file_name()
@@ -115,69 +164,6 @@ fn parquet_parts(folder: &Path) -> Result<Vec<PathBuf>, IngestError> {
         .collect();
     parts.sort();
     Ok(parts)
-}
-
-/// A lazy scan of every part of `source`, with [`PART`] and [`ROW`] columns,
-/// and the union of column names and types found (checked against the contract
-/// before any data is read).
-pub fn scan(source: &TableSource) -> Result<(LazyFrame, Schema), IngestError> {
-    let mut frames = Vec::with_capacity(source.files.len());
-    let mut schema: Option<Schema> = None;
-    for (part, path) in source.files.iter().enumerate() {
-        let (lf, part_schema) = scan_file(path, source.format)?;
-        if let Some(first) = &schema {
-            if first != &part_schema {
-                return Err(IngestError::Unreadable {
-                    path: path.clone(),
-                    reason: format!(
-                        "its columns differ from {}; every part must have the same columns",
-                        source.files[0].display()
-                    ),
-                });
-            }
-        } else {
-            schema = Some(part_schema);
-        }
-        frames.push(lf.with_column(lit(part as u32).alias(PART)));
-    }
-    let schema = schema.ok_or_else(|| IngestError::Empty {
-        path: source.display.clone(),
-    })?;
-    let lf = if frames.len() == 1 {
-        frames.pop().expect("one frame")
-    } else {
-        concat(frames, UnionArgs::default()).map_err(|e| unreadable(&source.display, &e))?
-    };
-    Ok((lf, schema))
-}
-
-fn scan_file(path: &Path, format: FileFormat) -> Result<(LazyFrame, Schema), IngestError> {
-    let row_index = RowIndex {
-        name: ROW.into(),
-        offset: 1,
-    };
-    let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
-    let mut lf = match format {
-        FileFormat::Csv => LazyCsvReader::new(pl_path)
-            // Every CSV cell is read as text and parsed against the contract,
-            // so a bad cell rejects one row instead of failing the whole file.
-            .with_infer_schema_length(Some(0))
-            .with_has_header(true)
-            .with_row_index(Some(row_index))
-            .finish(),
-        FileFormat::Parquet => {
-            let args = ScanArgsParquet {
-                row_index: Some(row_index),
-                ..Default::default()
-            };
-            LazyFrame::scan_parquet(pl_path, args)
-        }
-    }
-    .map_err(|e| unreadable(path, &e))?;
-    let schema = lf.collect_schema().map_err(|e| unreadable(path, &e))?;
-    let mut schema = (*schema).clone();
-    let _ = schema.shift_remove(ROW);
-    Ok((lf.with_column(col(ROW).cast(DataType::UInt64)), schema))
 }
 
 /// Turns a Polars read failure into a one-line message about the file.
