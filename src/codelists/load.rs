@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode};
+use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode, snomed_id};
 use crate::error::SpecError;
 
 /// One line of a code list.
@@ -236,7 +236,7 @@ impl Codelist {
                     .for_each(f);
             }
             CodeSystem::Snomed => {
-                let Ok(id) = code.trim().parse::<u64>() else {
+                let Some(id) = snomed_id(code) else {
                     return;
                 };
                 let start = self.snomed.partition_point(|(c, _)| *c < id);
