@@ -2,10 +2,12 @@
 //!
 //! A table is `NAME.parquet`, `NAME.csv` or a `NAME/` folder of Parquet
 //! parts; none is an absent table (fatal only for `patients`), more than
-//! one is an error, because silently preferring one would hide a stale file. This is the seam where
-//! another layout of extract (a FHIR bulk export, an OMOP CDM folder) would
-//! be recognised: whatever finds the files hands on a [`TableSource`], and
-//! scanning, checking and loading stay as they are.
+//! one is an error, because silently preferring one would hide a stale file.
+//!
+//! This is the seam where another layout of extract (a FHIR bulk export, an
+//! OMOP CDM folder) would be recognised: whatever finds the files hands on
+//! [`LocatedTables`] of [`TableSource`]s (a new [`FileFormat`] for a new
+//! kind of file, read by `scan`), and checking and loading stay as they are.
 //!
 //! Reads directory entries only, never a row of data.
 

@@ -3,18 +3,18 @@
 //!
 //! The steps, in order; each is one file, and calls only the steps before it:
 //!
-//! 1. [`locate`]: find each table's files in the folder (CSV, Parquet, a
+//! 1. `locate`: find each table's files in the folder (CSV, Parquet, a
 //!    folder of Parquet parts); a missing `patients` or an ambiguous table is
 //!    fatal. Another kind of extract (FHIR, OMOP) would be recognised here.
-//! 2. [`scan`]: scan a table's files lazily, check its columns against the
+//! 2. `scan`: scan a table's files lazily, check its columns against the
 //!    contract and type each contract column.
-//! 3. [`check`]: the row rules, the rejected rows' reasons and first rows,
+//! 3. `check`: the row rules, the rejected rows' reasons and first rows,
 //!    each table's [`TableReport`] and its rejection limit.
-//! 4. [`patients`]: read and check the patients table in full and number the
-//!    valid patients ([`PID`]); [`person_index`] then keys event rows by it.
-//! 5. [`events`]: key and check each event table as a lazy plan, its summary
+//! 4. `patients`: read and check the patients table in full and number the
+//!    valid patients ([`PID`]); `person_index` then keys event rows by it.
+//! 5. `events`: key and check each event table as a lazy plan, its summary
 //!    registered in a [`Batch`] to share the features' pass.
-//! 6. [`reference`]: each patient's IMD decile, by LSOA.
+//! 6. [`reference`](mod@reference): each patient's IMD decile, by LSOA.
 //!
 //! [`open_extract`] runs them and returns a [`PendingExtract`]: patients are
 //! materialised, event tables stay lazy. The caller adds its own plans to the
