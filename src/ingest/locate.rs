@@ -182,3 +182,92 @@ pub fn unreadable(path: &Path, e: &PolarsError) -> IngestError {
         reason: first,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::write(path, b"").expect("write");
+    }
+
+    fn names(source: &TableSource) -> Vec<String> {
+        source
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn tables_are_found_in_each_form_in_contract_order_and_parts_by_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let d = dir.path();
+        touch(&d.join("patients.csv"));
+        touch(&d.join("diagnoses.parquet"));
+        std::fs::create_dir(d.join("encounters")).expect("mkdir");
+        // Written out of order, with a file that is not a part.
+        for f in ["part-b.parquet", "part-a.parquet", "README.txt"] {
+            touch(&d.join("encounters").join(f));
+        }
+        // A folder without Parquet parts is no table.
+        std::fs::create_dir(d.join("medications")).expect("mkdir");
+
+        let found = locate_tables(d).expect("located");
+        assert_eq!(found.patients.format, FileFormat::Csv);
+        let events: Vec<(&str, FileFormat, Vec<String>)> = found
+            .events
+            .iter()
+            .map(|t| (t.table.name, t.format, names(t)))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                (
+                    "encounters",
+                    FileFormat::Parquet,
+                    vec!["part-a.parquet".to_string(), "part-b.parquet".to_string()]
+                ),
+                (
+                    "diagnoses",
+                    FileFormat::Parquet,
+                    vec!["diagnoses.parquet".to_string()]
+                ),
+            ]
+        );
+        assert!(found.lsoa_imd.is_none());
+        assert_eq!(
+            found.files(),
+            [
+                d.join("patients.csv"),
+                d.join("encounters/part-a.parquet"),
+                d.join("encounters/part-b.parquet"),
+                d.join("diagnoses.parquet"),
+            ]
+        );
+        // Rows are named by part only when the table has several.
+        assert_eq!(found.events[0].describe_row(1, 12), "part-b.parquet row 12");
+        assert_eq!(found.events[1].describe_row(0, 12), "12");
+    }
+
+    #[test]
+    fn a_table_given_twice_a_missing_patients_table_and_a_missing_folder_are_fatal() {
+        let dir = tempfile::tempdir().expect("dir");
+        let d = dir.path();
+        touch(&d.join("encounters.csv"));
+        assert!(matches!(
+            locate_tables(d),
+            Err(IngestError::MissingTable { table, .. }) if table == "patients"
+        ));
+        touch(&d.join("patients.parquet"));
+        touch(&d.join("encounters.parquet"));
+        assert!(matches!(
+            locate_tables(d),
+            Err(IngestError::AmbiguousTable { table, .. }) if table == "encounters"
+        ));
+        assert!(matches!(
+            locate_tables(&d.join("nowhere")),
+            Err(IngestError::MissingExtract { .. })
+        ));
+    }
+}
