@@ -1,8 +1,10 @@
 //! The Charlson Comorbidity Index over ICD-10, with the coding of Quan et al.
 //! (Med Care 2005;43:1130–9) and two weightings: the original Charlson et al.
 //! 1987 weights and the Quan et al. 2011 updated weights (Am J Epidemiol
-//! 2011;173:676–82). The code list and weights are `codelists/icd10/CHARLSON_QUAN.csv`
-//! and `CHARLSON_WEIGHTS.csv` from pycomorb (MIT), compiled in.
+//! 2011;173:676–82). The code list is `codelists/icd10/charlson_quan2005.csv`,
+//! read by the general loader ([`Codelist`]) like every built-in list and
+//! converted from pycomorb's (MIT) `CHARLSON_QUAN.csv`; the two weightings
+//! are [`WEIGHTS`]. Unit tests check both against pycomorb's files.
 //!
 //! Hierarchy rules: when both are present, only the more severe of
 //! mild / moderate-or-severe liver disease, diabetes without / with chronic
@@ -10,10 +12,10 @@
 
 use std::sync::OnceLock;
 
-use super::icd10::normalise_icd10;
+use super::code::{CodeSystem, Icd10Key};
+use super::load::Codelist;
 
-const QUAN_CSV: &str = include_str!("../../codelists/icd10/CHARLSON_QUAN.csv");
-const WEIGHTS_CSV: &str = include_str!("../../codelists/icd10/CHARLSON_WEIGHTS.csv");
+const LIST_CSV: &str = include_str!("../../codelists/icd10/charlson_quan2005.csv");
 
 /// The 17 Charlson conditions, numbered as in the published table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,8 +66,31 @@ impl CharlsonCategory {
         1 << (self as u8)
     }
 
-    fn from_index(i: usize) -> Option<Self> {
-        Self::ALL.get(i.checked_sub(1)?).copied()
+    /// The category's key in the code list (as the R comorbidity package names it).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::MyocardialInfarction => "ami",
+            Self::CongestiveHeartFailure => "chf",
+            Self::PeripheralVascularDisease => "pvd",
+            Self::CerebrovascularDisease => "cevd",
+            Self::Dementia => "dementia",
+            Self::ChronicPulmonaryDisease => "copd",
+            Self::RheumaticDisease => "rheumd",
+            Self::PepticUlcerDisease => "pud",
+            Self::MildLiverDisease => "mld",
+            Self::DiabetesWithoutComplication => "diab",
+            Self::DiabetesWithComplication => "diabwc",
+            Self::HemiplegiaOrParaplegia => "hp",
+            Self::RenalDisease => "rend",
+            Self::AnyMalignancy => "canc",
+            Self::ModerateOrSevereLiverDisease => "msld",
+            Self::MetastaticSolidTumour => "metacanc",
+            Self::AidsHiv => "aids",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.key() == key)
     }
 }
 
@@ -79,99 +104,75 @@ pub enum CharlsonWeights {
     Quan2011,
 }
 
-struct Table {
-    /// (normalised ICD-10 prefix, category)
-    prefixes: Vec<(String, CharlsonCategory)>,
-    /// weights[category index] for 1987 and 2011
-    charlson: [u32; 18],
-    quan: [u32; 18],
+/// Each category's weight: (Charlson et al. 1987, Quan et al. 2011).
+pub const WEIGHTS: [(CharlsonCategory, u32, u32); 17] = {
+    use CharlsonCategory::*;
+    [
+        (MyocardialInfarction, 1, 0),
+        (CongestiveHeartFailure, 1, 2),
+        (PeripheralVascularDisease, 1, 0),
+        (CerebrovascularDisease, 1, 0),
+        (Dementia, 1, 2),
+        (ChronicPulmonaryDisease, 1, 1),
+        (RheumaticDisease, 1, 1),
+        (PepticUlcerDisease, 1, 0),
+        (MildLiverDisease, 1, 2),
+        (DiabetesWithoutComplication, 1, 0),
+        (DiabetesWithComplication, 2, 1),
+        (HemiplegiaOrParaplegia, 2, 2),
+        (RenalDisease, 2, 1),
+        (AnyMalignancy, 2, 2),
+        (ModerateOrSevereLiverDisease, 3, 4),
+        (MetastaticSolidTumour, 6, 6),
+        (AidsHiv, 6, 4),
+    ]
+};
+
+/// (normalised ICD-10 prefix, category)
+fn prefixes() -> &'static [(String, CharlsonCategory)] {
+    static PREFIXES: OnceLock<Vec<(String, CharlsonCategory)>> = OnceLock::new();
+    PREFIXES.get_or_init(|| parse_prefixes(LIST_CSV))
 }
 
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| parse_table(QUAN_CSV, WEIGHTS_CSV))
-}
-
-/// Parses the compiled-in CSVs. They are part of the binary and covered by
-/// tests, so a malformed line is a build defect and is skipped, never a panic
-/// at run time.
-fn parse_table(codes_csv: &str, weights_csv: &str) -> Table {
-    let mut prefixes = Vec::new();
-    for line in codes_csv.lines().skip(1) {
-        let fields = split_csv_line(line);
-        let (Some(index), Some(codes)) = (fields.first(), fields.get(3)) else {
-            continue;
-        };
-        let Some(category) = index
-            .parse::<usize>()
-            .ok()
-            .and_then(CharlsonCategory::from_index)
-        else {
-            continue;
-        };
-        for code in codes.split('|').filter(|c| !c.is_empty()) {
-            prefixes.push((normalise_icd10(code), category));
-        }
-    }
-    let mut charlson = [0; 18];
-    let mut quan = [0; 18];
-    for line in weights_csv.lines().skip(1) {
-        let fields = split_csv_line(line);
-        let Some(i) = fields
-            .first()
-            .and_then(|s| s.parse::<usize>().ok())
-            .filter(|i| (1..18).contains(i))
-        else {
-            continue;
-        };
-        charlson[i] = fields.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
-        quan[i] = fields.get(5).and_then(|s| s.parse().ok()).unwrap_or(0);
-    }
-    Table {
-        prefixes,
-        charlson,
-        quan,
-    }
-}
-
-/// Splits one CSV line, honouring double quotes (the category names contain commas).
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
+/// Reads the compiled-in list. It is part of the binary and covered by
+/// tests (entry count, agreement with the published table), so a defect is
+/// a build defect caught there; at run time it gives an empty table, never
+/// a panic.
+fn parse_prefixes(csv: &str) -> Vec<(String, CharlsonCategory)> {
+    let Ok(list) = Codelist::parse(csv, "built-in:charlson_quan2005.csv", CodeSystem::Icd10) else {
+        return Vec::new();
+    };
+    list.entries()
+        .iter()
+        .filter_map(|e| {
+            let key = list.categories().get(e.category?)?;
+            Some((e.code.clone(), CharlsonCategory::from_key(key)?))
+        })
+        .collect()
 }
 
 /// The set of Charlson categories (as bits) that one ICD-10 code falls in.
 pub fn charlson_categories(code: &str) -> u32 {
-    let code = normalise_icd10(code);
-    table()
-        .prefixes
+    let Some(key) = Icd10Key::new(code) else {
+        return 0;
+    };
+    let key = key.as_str();
+    prefixes()
         .iter()
-        .filter(|(prefix, _)| code.starts_with(prefix.as_str()))
+        .filter(|(prefix, _)| key.starts_with(prefix.as_str()))
         .fold(0, |set, (_, category)| set | category.bit())
 }
 
 /// The Charlson index of one person's set of categories, after the hierarchy rules.
 pub fn charlson_score(set: u32, weights: CharlsonWeights) -> u32 {
     let set = apply_hierarchy(set);
-    let table = table();
-    let w = match weights {
-        CharlsonWeights::Charlson1987 => &table.charlson,
-        CharlsonWeights::Quan2011 => &table.quan,
-    };
-    CharlsonCategory::ALL
+    WEIGHTS
         .iter()
-        .filter(|c| set & c.bit() != 0)
-        .map(|c| w[*c as usize])
+        .filter(|(c, _, _)| set & c.bit() != 0)
+        .map(|&(_, charlson, quan)| match weights {
+            CharlsonWeights::Charlson1987 => charlson,
+            CharlsonWeights::Quan2011 => quan,
+        })
         .sum()
 }
 
@@ -266,8 +267,43 @@ mod tests {
 
     #[test]
     fn all_seventeen_categories_have_codes() {
+        // 271 prefixes in pycomorb's CHARLSON_QUAN.csv (rows 1–17).
+        assert_eq!(prefixes().len(), 271);
         for c in CharlsonCategory::ALL {
-            assert!(table().prefixes.iter().any(|(_, k)| *k == c), "{c:?}");
+            assert!(prefixes().iter().any(|(_, k)| *k == c), "{c:?}");
         }
+    }
+
+    #[test]
+    fn the_converted_list_and_the_weights_agree_with_the_published_tables() {
+        // The long-format list is derived from pycomorb's wide file, and the
+        // weights are written out above: check both against the originals.
+        let wide = include_str!("../../codelists/icd10/CHARLSON_QUAN.csv");
+        let weights = include_str!("../../codelists/icd10/CHARLSON_WEIGHTS.csv");
+        for (i, line) in wide.lines().skip(2).enumerate() {
+            let codes = line.rsplit(',').next().unwrap();
+            let cat = CharlsonCategory::ALL[i];
+            let mut published: Vec<&str> = codes.split('|').collect();
+            let mut ours: Vec<&str> = prefixes()
+                .iter()
+                .filter(|(_, k)| *k == cat)
+                .map(|(p, _)| p.as_str())
+                .collect();
+            published.sort_unstable();
+            ours.sort_unstable();
+            assert_eq!(ours, published, "{cat:?}");
+        }
+        let published: Vec<(u32, u32)> = weights
+            .lines()
+            .skip(2)
+            .map(|line| {
+                let f = super::super::load::split_csv(line).unwrap();
+                (f[2].parse().unwrap(), f[5].parse().unwrap())
+            })
+            .collect();
+        let ours: Vec<(u32, u32)> = WEIGHTS.iter().map(|&(_, c, q)| (c, q)).collect();
+        assert_eq!(ours, published);
+        let order: Vec<CharlsonCategory> = WEIGHTS.iter().map(|w| w.0).collect();
+        assert_eq!(order, CharlsonCategory::ALL);
     }
 }

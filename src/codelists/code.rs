@@ -9,13 +9,53 @@
 //!   characters is a chapter, 4 a section, 6 a paragraph, 9 a chemical
 //!   substance, 15 a presentation ([`BnfLevel`]).
 //!
+//! One normaliser per code system, used by every list and every matcher:
+//! [`normalise_icd10`] (and [`Icd10Key`], the same rule into a stack buffer,
+//! for the matching path), [`snomed_id`], and [`BnfCode`] / the
+//! case-insensitive prefix test of [`super::load`] for BNF.
+//!
 //! This module never allocates on the matching path: [`Icd10Key`] normalises
 //! into a stack buffer.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::icd10::normalise_icd10;
+/// Normalises an ICD-10 code for prefix matching: upper case, with dots,
+/// spaces, dagger (`†`, `+`) and asterisk (`*`) marks removed, and trailing
+/// filler characters (`X`, `-`) after the three-character category dropped.
+///
+/// `e11.2` → `E112`, `R69X` → `R69`, `A17.0†` → `A170`, `G01*` → `G01`.
+pub fn normalise_icd10(code: &str) -> String {
+    let mut out: String = icd10_chars(code).collect();
+    out.truncate(without_fillers(out.as_bytes()));
+    out
+}
+
+/// The characters of an ICD-10 code that matching reads, upper-cased: the
+/// first half of [`normalise_icd10`], shared with [`Icd10Key`].
+fn icd10_chars(code: &str) -> impl Iterator<Item = char> + '_ {
+    code.chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '†' | '*' | '+' | '\t'))
+        .flat_map(char::to_uppercase)
+}
+
+/// The length of normalised `code` without its trailing fillers (`X`, `-`)
+/// after the three-character category: the second half of [`normalise_icd10`].
+fn without_fillers(code: &[u8]) -> usize {
+    let mut len = code.len();
+    while len > 3 && matches!(code[len - 1], b'X' | b'-') {
+        len -= 1;
+    }
+    len
+}
+
+/// A SNOMED CT concept id as an extract writes it, for matching: the
+/// trimmed text as a number, `None` if it is not one. No check digit is
+/// tested here (lists are validated when loaded, [`SnomedCode`]); an id that
+/// no list holds simply matches nothing.
+pub fn snomed_id(code: &str) -> Option<u64> {
+    code.trim().parse().ok()
+}
 
 /// A clinical coding system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -248,13 +288,14 @@ impl fmt::Display for BnfCode {
 }
 
 /// The BNF chemical substance of a presentation code: its first 9
-/// characters, upper case; `None` for a shorter code.
+/// characters, trimmed but as written (not upper-cased, like the distinct
+/// count of the built-in `medicines_12m`); `None` for a shorter code.
 pub fn bnf_chemical_substance(code: &str) -> Option<&str> {
     code.trim().get(..BnfLevel::ChemicalSubstance as usize)
 }
 
 /// A normalised ICD-10 code held on the stack (no allocation per call).
-/// Normalises exactly as [`normalise_icd10`]; codes longer than 15 bytes
+/// Normalises with the same two steps as [`normalise_icd10`]; codes longer than 15 bytes
 /// after normalisation are not ICD-10 and give `None`.
 #[derive(Clone, Copy)]
 pub struct Icd10Key {
@@ -266,24 +307,16 @@ impl Icd10Key {
     pub fn new(code: &str) -> Option<Self> {
         let mut buf = [0u8; 15];
         let mut len = 0usize;
-        for c in code.chars() {
-            if matches!(c, '.' | ' ' | '†' | '*' | '+' | '\t') {
-                continue;
+        for c in icd10_chars(code) {
+            let mut tmp = [0u8; 4];
+            for &b in c.encode_utf8(&mut tmp).as_bytes() {
+                *buf.get_mut(len)? = b;
+                len += 1;
             }
-            for u in c.to_uppercase() {
-                let mut tmp = [0u8; 4];
-                for &b in u.encode_utf8(&mut tmp).as_bytes() {
-                    *buf.get_mut(len)? = b;
-                    len += 1;
-                }
-            }
-        }
-        while len > 3 && matches!(buf[len - 1], b'X' | b'-') {
-            len -= 1;
         }
         Some(Icd10Key {
             buf,
-            len: len as u8,
+            len: without_fillers(&buf[..len]) as u8,
         })
     }
 
@@ -297,6 +330,43 @@ impl Icd10Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dots_and_case_are_removed() {
+        assert_eq!(normalise_icd10("e11.2"), "E112");
+        assert_eq!(normalise_icd10("I21.0"), "I210");
+        assert_eq!(normalise_icd10(" I50 "), "I50");
+    }
+
+    #[test]
+    fn x_fillers_after_the_category_are_dropped() {
+        assert_eq!(normalise_icd10("R69X"), "R69");
+        assert_eq!(normalise_icd10("I10X"), "I10");
+        assert_eq!(normalise_icd10("R69.X"), "R69");
+        assert_eq!(normalise_icd10("I10-"), "I10");
+    }
+
+    #[test]
+    fn dagger_and_asterisk_marks_are_dropped() {
+        assert_eq!(normalise_icd10("A17.0†"), "A170");
+        assert_eq!(normalise_icd10("G01*"), "G01");
+        assert_eq!(normalise_icd10("A170+"), "A170");
+    }
+
+    #[test]
+    fn short_codes_keep_their_letters() {
+        // A category is three characters: never strip into it.
+        assert_eq!(normalise_icd10("X59"), "X59");
+        assert_eq!(normalise_icd10("XX"), "XX");
+    }
+
+    #[test]
+    fn snomed_ids_are_read_from_trimmed_digits() {
+        assert_eq!(snomed_id(" 84114007 "), Some(84_114_007));
+        assert_eq!(snomed_id("84114007\t"), Some(84_114_007));
+        assert_eq!(snomed_id("I50"), None);
+        assert_eq!(snomed_id(""), None);
+    }
 
     #[test]
     fn code_systems_parse_from_their_names() {

@@ -283,7 +283,7 @@ fn parse_table(csv: &str) -> Table {
 /// The eFI deficits (as bits, see [`EfiDeficit::bit`]) that one SNOMED CT
 /// concept id falls in; 0 for none. Never includes polypharmacy.
 pub fn efi_deficits(snomed: &str) -> u64 {
-    let Ok(id) = snomed.trim().parse::<u64>() else {
+    let Some(id) = super::code::snomed_id(snomed) else {
         return 0;
     };
     let concepts = &table().concepts;

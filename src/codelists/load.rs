@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode, snomed_id};
 use super::SpecError;
-use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode};
 
 /// One line of a code list.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,7 +236,7 @@ impl Codelist {
                     .for_each(f);
             }
             CodeSystem::Snomed => {
-                let Ok(id) = code.trim().parse::<u64>() else {
+                let Some(id) = snomed_id(code) else {
                     return;
                 };
                 let start = self.snomed.partition_point(|(c, _)| *c < id);

@@ -179,7 +179,7 @@ pub fn ltc_categories(system: CodeSystem, code: &str) -> u32 {
                 .fold(0, |s, (_, l)| s | l.bit())
         }
         CodeSystem::Snomed => {
-            let Ok(id) = code.trim().parse::<u64>() else {
+            let Some(id) = super::code::snomed_id(code) else {
                 return 0;
             };
             t.snomed

@@ -7,7 +7,8 @@
 //! features stage matches the distinct codes once, joins the sets back to
 //! events, ORs them per person and scores the result (docs/codelists.md).
 //!
-//! - [`code`]: the code systems (ICD-10, SNOMED CT, BNF) and validated codes;
+//! - [`code`]: the code systems (ICD-10, SNOMED CT, BNF), validated codes and
+//!   the one normaliser of each system;
 //! - [`load`]: code-list files (CSV) and the matching rules, for built-in
 //!   and user lists alike;
 //! - [`charlson`], [`elixhauser`], [`hfrs`], [`efi`]: the published scores;
@@ -21,13 +22,13 @@ pub mod efi;
 pub mod elixhauser;
 mod error;
 pub mod hfrs;
-pub mod icd10;
 pub mod load;
 pub mod ltc;
 
 pub use charlson::{CharlsonCategory, CharlsonWeights, charlson_categories, charlson_score};
 pub use code::{
     BnfCode, BnfLevel, CodeError, CodeSystem, Icd10Code, SnomedCode, bnf_chemical_substance,
+    normalise_icd10, snomed_id,
 };
 pub use efi::{
     EfiCategory, EfiDeficit, efi_category, efi_deficit_count, efi_deficits, efi_polypharmacy,
@@ -38,6 +39,5 @@ pub use elixhauser::{
 };
 pub use error::SpecError;
 pub use hfrs::{HfrsBand, hfrs_band, hfrs_group, hfrs_score, hfrs_weight};
-pub use icd10::normalise_icd10;
 pub use load::{Codelist, Entry};
 pub use ltc::{Ltc, ltc_categories, ltc_count};

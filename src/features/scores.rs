@@ -1,6 +1,15 @@
 //! Scores over code lists: codes are matched once per *distinct* code (the
-//! extract has thousands, not millions), the resulting category sets joined
-//! back to people, and each person's set scored in Rust.
+//! extract has thousands, not millions), the resulting category sets OR-ed
+//! into each person's set ([`PersonSets`]), and each person's set scored in
+//! Rust.
+//!
+//! [`PersonSets`] is a per-person fold of its own, beside
+//! [`super::tally::Tally`], on purpose: its per-row work is a look-up in a
+//! memo of each distinct code's category sets, one mutable map that a fold
+//! on every worker thread would have to lock per batch (or copy per thread,
+//! matching each code once per thread), while the tally's per-row work is
+//! arithmetic on columns Polars has already computed. docs/architecture.md
+//! ("Two per-person folds") says when to move it onto the sharded fold.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -285,7 +294,8 @@ fn lock(sets: &Mutex<PersonSets>) -> PolarsResult<std::sync::MutexGuard<'_, Pers
 /// per person and target however many codes each person has. It replaced a
 /// (person, code system, code) group-by, which held one row per distinct code
 /// per person: 12% of `strata features` CPU at 1M people, and the peak of the
-/// 10M run (docs/performance.md).
+/// 10M run (docs/performance.md). It is filled by `sink_batches`, on one
+/// thread (see the module docs for why it is not a [`super::tally::Tally`]).
 #[derive(Default)]
 struct PersonSets {
     targets: Vec<Target>,

@@ -20,6 +20,11 @@
 //! Every fold is independent of the order rows arrive in (the streaming
 //! engine does not fix it): counts, integer sums, minima, maxima and set
 //! unions commute, and the latest value breaks ties on the value itself.
+//!
+//! The code-list scores fold per person too, but apart
+//! (`features::scores::PersonSets`, one thread): their per-row work is a
+//! look-up in one shared memo of category sets, not arithmetic on columns
+//! (docs/architecture.md, "Two per-person folds").
 
 use std::cmp::Ordering;
 use std::ops::Range;

@@ -15,7 +15,11 @@ use hashbrown::HashTable;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::validate::{BIRTH, DEATH, PID};
+/// Integer person key (row of the person in the validated patients table).
+pub const PID: &str = "__pid";
+/// The person's date of birth and death, joined onto event rows for the date checks.
+pub(crate) const BIRTH: &str = "__birth";
+pub(crate) const DEATH: &str = "__death";
 
 /// Polars' array of strings (Arrow's `Utf8ViewArray`).
 pub(super) type Ids = <StringType as PolarsDataType>::Array;
@@ -43,7 +47,7 @@ impl PersonIndex {
         let ids = patients.column("person_id")?.str()?;
         let pids = patients.column(PID)?.u32()?;
         let people = patients.height();
-        // PIDs are row numbers (`ingest::load_patients`), so patients are
+        // PIDs are row numbers (`ingest::patients::load_patients`), so patients are
         // normally in PID order already and nothing is gathered.
         let in_order = pids
             .iter()

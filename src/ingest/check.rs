@@ -1,7 +1,13 @@
-//! Row-level checks against the contract. Each table gets an ordered list of
-//! rules; a row is rejected for the first rule it breaks, counted under it,
-//! and the run goes on. Fatal problems (missing table or column, unreadable
-//! file, duplicate person, too many rejections) stop the run.
+//! Step 3 of ingest: the row rules of a scanned table, and what they found.
+//!
+//! Each table gets an ordered list of rules (a value given but unreadable, a
+//! required value missing, an unknown code, an unknown person, dates out of
+//! order); a row is rejected for the first rule it breaks, counted under it,
+//! and the run goes on. The counts are plain reductions, and the rejected
+//! rows stream into [`Rejections`] (a count and the first rows per rule), so
+//! both share the table's one pass with the features. Too many rejections
+//! ([`TableReport::check_threshold`]) stop the run, as do the fatal problems
+//! found by the earlier steps (missing table or column, unreadable file).
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::{Arc, Mutex};
@@ -9,10 +15,12 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::IngestError;
-use super::parse::{ParsedColumn, is_known_code, parse_column};
-use super::source::{PART, ROW, TableSource};
+use super::batch::collect_streaming;
+use super::locate::{TableSource, unreadable};
+use super::person_index::{BIRTH, DEATH, PID};
+use super::scan::{PART, ROW, ScannedTable, is_known_code};
 use crate::contract::{ColumnType, TableSpec};
+use super::IngestError;
 
 /// Column holding the index of the first rule a row breaks (rejected rows only).
 pub(crate) const REASON: &str = "__reason";
@@ -20,11 +28,6 @@ pub(crate) const REASON: &str = "__reason";
 pub(crate) const BROKEN: &str = "__broken";
 /// Column packing part and row into one sortable number.
 pub(crate) const LOC: &str = "__loc";
-/// Integer person key (row of the person in the validated patients table).
-pub const PID: &str = "__pid";
-/// The person's date of birth and death, joined onto event rows for the date checks.
-pub(crate) const BIRTH: &str = "__birth";
-pub(crate) const DEATH: &str = "__death";
 
 /// Aggregate column: the latest main event date of a group of rows.
 const LAST_DATE: &str = "__last_date";
@@ -135,57 +138,51 @@ pub(crate) struct TablePlan {
     pub rules: Vec<Rule>,
 }
 
-/// Builds typed values and rules for `source` given the schema found in its files.
+/// The typed values and rules of a [`ScannedTable`].
 ///
 /// `birth` and `death` are the person's dates: the parsed columns for
 /// `patients`, the joined [`BIRTH`]/[`DEATH`] columns for event tables.
 pub(crate) fn plan_table(
     source: &TableSource,
-    schema: &Schema,
+    scanned: &ScannedTable,
     options: &ValidateOptions,
-) -> Result<TablePlan, IngestError> {
+) -> TablePlan {
     let spec: &TableSpec = source.table;
-    check_columns(source, schema)?;
-    let mut values = Vec::new();
     let mut rules = Vec::new();
     let mut typed: Vec<(&'static str, Expr)> = Vec::new();
-    for column in spec.columns {
-        let Some(found) = schema.get(column.name) else {
-            values.push(lit(NULL).cast(null_type(&column.ty)).alias(column.name));
+    for column in &scanned.columns {
+        let Some(parsed) = &column.parsed else {
             continue;
         };
-        let ParsedColumn {
-            value,
-            unparseable,
-            missing,
-        } = parse_column(column, found, &source.display)?;
-        if let Some(missing) = missing {
+        let (name, ty) = (column.spec.name, column.spec.ty);
+        if let Some(missing) = &parsed.missing {
             rules.push(Rule {
-                column: column.name,
+                column: name,
                 problem: "empty".into(),
-                breaks: missing,
+                breaks: missing.clone(),
             });
         }
-        if column.ty != ColumnType::NhsNumber {
+        if ty != ColumnType::NhsNumber {
             rules.push(Rule {
-                column: column.name,
-                problem: format!("not {}", column.ty.expectation()),
-                breaks: unparseable,
+                column: name,
+                problem: format!("not {}", ty.expectation()),
+                breaks: parsed.unparseable.clone(),
             });
         }
-        if let ColumnType::Code(codes) = column.ty {
+        if let ColumnType::Code(codes) = ty {
             rules.push(Rule {
-                column: column.name,
-                problem: format!("unknown code, expected {}", column.ty.expectation()),
-                breaks: value
+                column: name,
+                problem: format!("unknown code, expected {}", ty.expectation()),
+                breaks: column
+                    .value
                     .clone()
                     .is_not_null()
-                    .and(is_known_code(value.clone(), codes).not()),
+                    .and(is_known_code(column.value.clone(), codes).not()),
             });
         }
-        typed.push((column.name, value.clone()));
-        values.push(value);
+        typed.push((name, column.value.clone()));
     }
+    let values = scanned.columns.iter().map(|c| c.value.clone()).collect();
     let get = |name: &str| {
         typed
             .iter()
@@ -241,45 +238,10 @@ pub(crate) fn plan_table(
         });
     }
     let names = spec.columns.iter().map(|c| c.name).collect();
-    Ok(TablePlan {
+    TablePlan {
         values,
         names,
         rules,
-    })
-}
-
-/// Every required column must be present; extra columns are ignored.
-fn check_columns(source: &TableSource, schema: &Schema) -> Result<(), IngestError> {
-    for column in source.table.columns.iter().filter(|c| c.required) {
-        if schema.get(column.name).is_none() {
-            let names: Vec<&str> = schema
-                .iter_names()
-                .map(|n| n.as_str())
-                .filter(|n| *n != PART)
-                .collect();
-            let mut found = names.join(", ");
-            if names.len() == 1
-                && (found.contains(';') || found.contains('\t') || found.contains('|'))
-            {
-                found.push_str("; the file looks delimited by something other than commas, and strata reads comma-separated CSV");
-            }
-            return Err(IngestError::MissingColumn {
-                path: source.display.clone(),
-                column: column.name.to_string(),
-                found,
-            });
-        }
-    }
-    Ok(())
-}
-
-fn null_type(ty: &ColumnType) -> DataType {
-    match ty {
-        ColumnType::Date => DataType::Date,
-        ColumnType::Bool => DataType::Boolean,
-        ColumnType::Number => DataType::Float64,
-        ColumnType::Integer { .. } => DataType::Int32,
-        ColumnType::Text | ColumnType::Code(_) | ColumnType::NhsNumber => DataType::String,
     }
 }
 
@@ -355,7 +317,7 @@ pub(crate) fn loc_expr() -> Expr {
 
 /// Splits a packed location back into a readable row reference.
 pub(crate) fn describe_loc(source: &TableSource, loc: u64) -> String {
-    source.locate((loc >> 40) as u32, loc & ((1u64 << 40) - 1))
+    source.describe_row((loc >> 40) as u32, loc & ((1u64 << 40) - 1))
 }
 
 /// The rows of a [`check`]ed frame that break a rule, as the first rule each
@@ -426,11 +388,11 @@ pub(crate) fn summarise(
     source: &TableSource,
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
-    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
-    let counts = super::collect_streaming(summary_plan(counted, source)).map_err(fail)?;
+    let fail = |e: PolarsError| unreadable(&source.display, &e);
+    let counts = collect_streaming(summary_plan(counted, source)).map_err(fail)?;
     let mut rejections = Rejections::default();
     if rejected(&counts).map_err(fail)? > 0 {
-        let rows = super::collect_streaming(rejected_rows(checked, rules)).map_err(fail)?;
+        let rows = collect_streaming(rejected_rows(checked, rules)).map_err(fail)?;
         rejections.add(&rows).map_err(fail)?;
     }
     report_from(&counts, rejections, source, rules)
@@ -481,7 +443,7 @@ pub(crate) fn report_from(
     source: &TableSource,
     rules: &[Rule],
 ) -> Result<TableReport, IngestError> {
-    let fail = |e: PolarsError| super::source::unreadable(&source.display, &e);
+    let fail = |e: PolarsError| unreadable(&source.display, &e);
     let mut report = TableReport {
         table: source.table.name.to_string(),
         path: source.display.display().to_string(),

@@ -1,18 +1,174 @@
-//! Parsing one contract column into its typed form, from text (CSV) or from a
-//! compatible Parquet type, without failing the file on a bad cell: a cell
-//! that cannot be parsed becomes null, and [`ParsedColumn::unparseable`] says so.
+//! Step 2 of ingest: scan a located table lazily and type its columns.
+//!
+//! Every part of a table is scanned (nothing is read yet), each row tagged
+//! with where it came from ([`PART`], [`ROW`]); the columns found are checked
+//! against the contract (a required column missing, or a Parquet type that
+//! cannot hold the contract type, is fatal) and each contract column gets its
+//! typed expression. Typing never fails the file on a bad cell: a cell that
+//! cannot be parsed becomes null, and [`ParsedColumn::unparseable`] says so,
+//! for the row rules of [`super::check`] to count.
+
+use std::path::Path;
 
 use polars::prelude::*;
 
-use super::IngestError;
+use super::locate::{FileFormat, TableSource, unreadable};
 use crate::contract::{ColumnSpec, ColumnType};
+use super::IngestError;
+
+/// Column holding the 1-based data row number within its file (header excluded).
+pub const ROW: &str = "__row";
+/// Column holding the index of the file (part) the row came from.
+pub const PART: &str = "__part";
+
+/// A located table, scanned: its rows as stored and each contract column typed.
+pub(crate) struct ScannedTable {
+    /// Every row as stored, with [`PART`] and [`ROW`].
+    pub raw: LazyFrame,
+    /// One per contract column, in contract order.
+    pub columns: Vec<TypedColumn>,
+}
+
+/// One contract column of a scanned table.
+pub(crate) struct TypedColumn {
+    pub spec: &'static ColumnSpec,
+    /// The typed value named after the column (a typed null when the column is absent).
+    pub value: Expr,
+    /// How the value was parsed; `None` when the (optional) column is absent.
+    pub parsed: Option<ParsedColumn>,
+}
+
+/// Scans `source`, checks its columns against the contract and types each
+/// contract column. Reads only the files' schemas, no rows.
+pub(crate) fn scan_table(source: &TableSource) -> Result<ScannedTable, IngestError> {
+    let (raw, schema) = scan(source)?;
+    check_columns(source, &schema)?;
+    let mut columns = Vec::with_capacity(source.table.columns.len());
+    for spec in source.table.columns {
+        let column = match schema.get(spec.name) {
+            None => TypedColumn {
+                spec,
+                value: lit(NULL).cast(null_type(&spec.ty)).alias(spec.name),
+                parsed: None,
+            },
+            Some(found) => {
+                let parsed = parse_column(spec, found, &source.display)?;
+                TypedColumn {
+                    spec,
+                    value: parsed.value.clone(),
+                    parsed: Some(parsed),
+                }
+            }
+        };
+        columns.push(column);
+    }
+    Ok(ScannedTable { raw, columns })
+}
+
+/// A lazy scan of every part of `source`, with [`PART`] and [`ROW`] columns,
+/// and the union of column names and types found (checked against the contract
+/// before any data is read).
+fn scan(source: &TableSource) -> Result<(LazyFrame, Schema), IngestError> {
+    let mut frames = Vec::with_capacity(source.files.len());
+    let mut schema: Option<Schema> = None;
+    for (part, path) in source.files.iter().enumerate() {
+        let (lf, part_schema) = scan_file(path, source.format)?;
+        if let Some(first) = &schema {
+            if first != &part_schema {
+                return Err(IngestError::Unreadable {
+                    path: path.clone(),
+                    reason: format!(
+                        "its columns differ from {}; every part must have the same columns",
+                        source.files[0].display()
+                    ),
+                });
+            }
+        } else {
+            schema = Some(part_schema);
+        }
+        frames.push(lf.with_column(lit(part as u32).alias(PART)));
+    }
+    let schema = schema.ok_or_else(|| IngestError::Empty {
+        path: source.display.clone(),
+    })?;
+    let lf = if frames.len() == 1 {
+        frames.pop().expect("one frame")
+    } else {
+        concat(frames, UnionArgs::default()).map_err(|e| unreadable(&source.display, &e))?
+    };
+    Ok((lf, schema))
+}
+
+fn scan_file(path: &Path, format: FileFormat) -> Result<(LazyFrame, Schema), IngestError> {
+    let row_index = RowIndex {
+        name: ROW.into(),
+        offset: 1,
+    };
+    let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
+    let mut lf = match format {
+        FileFormat::Csv => LazyCsvReader::new(pl_path)
+            // Every CSV cell is read as text and parsed against the contract,
+            // so a bad cell rejects one row instead of failing the whole file.
+            .with_infer_schema_length(Some(0))
+            .with_has_header(true)
+            .with_row_index(Some(row_index))
+            .finish(),
+        FileFormat::Parquet => {
+            let args = ScanArgsParquet {
+                row_index: Some(row_index),
+                ..Default::default()
+            };
+            LazyFrame::scan_parquet(pl_path, args)
+        }
+    }
+    .map_err(|e| unreadable(path, &e))?;
+    let schema = lf.collect_schema().map_err(|e| unreadable(path, &e))?;
+    let mut schema = (*schema).clone();
+    let _ = schema.shift_remove(ROW);
+    Ok((lf.with_column(col(ROW).cast(DataType::UInt64)), schema))
+}
+
+/// Every required column must be present; extra columns are ignored.
+fn check_columns(source: &TableSource, schema: &Schema) -> Result<(), IngestError> {
+    for column in source.table.columns.iter().filter(|c| c.required) {
+        if schema.get(column.name).is_none() {
+            let names: Vec<&str> = schema
+                .iter_names()
+                .map(|n| n.as_str())
+                .filter(|n| *n != PART)
+                .collect();
+            let mut found = names.join(", ");
+            if names.len() == 1
+                && (found.contains(';') || found.contains('\t') || found.contains('|'))
+            {
+                found.push_str("; the file looks delimited by something other than commas, and strata reads comma-separated CSV");
+            }
+            return Err(IngestError::MissingColumn {
+                path: source.display.clone(),
+                column: column.name.to_string(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn null_type(ty: &ColumnType) -> DataType {
+    match ty {
+        ColumnType::Date => DataType::Date,
+        ColumnType::Bool => DataType::Boolean,
+        ColumnType::Number => DataType::Float64,
+        ColumnType::Integer { .. } => DataType::Int32,
+        ColumnType::Text | ColumnType::Code(_) | ColumnType::NhsNumber => DataType::String,
+    }
+}
 
 /// Words accepted as booleans in text files (compared in lower case).
 const TRUE_WORDS: &[&str] = &["true", "t", "1", "yes", "y"];
 const FALSE_WORDS: &[&str] = &["false", "f", "0", "no", "n"];
 
 /// The typed expression for a column and the conditions that reject a row.
-pub struct ParsedColumn {
+pub(crate) struct ParsedColumn {
     /// The value in its contract type (null when absent or unparseable).
     pub value: Expr,
     /// True where a value was given but could not be read as the contract type.
@@ -22,10 +178,10 @@ pub struct ParsedColumn {
 }
 
 /// Builds the typed expression for `spec` given the physical type `found` in the file.
-pub fn parse_column(
+fn parse_column(
     spec: &ColumnSpec,
     found: &DataType,
-    path: &std::path::Path,
+    path: &Path,
 ) -> Result<ParsedColumn, IngestError> {
     let raw = col(spec.name);
     let is_text = matches!(found, DataType::String);
@@ -147,7 +303,7 @@ fn is_ascii_space(b: u8) -> bool {
 }
 
 /// `value ∈ codes`, for a parsed code column.
-pub fn is_known_code(value: Expr, codes: &[&str]) -> Expr {
+pub(crate) fn is_known_code(value: Expr, codes: &[&str]) -> Expr {
     value.is_in(word_list(codes), false)
 }
 
@@ -155,7 +311,7 @@ fn word_list(words: &[&str]) -> Expr {
     lit(Series::new("words".into(), words)).implode(false)
 }
 
-fn type_error(spec: &ColumnSpec, found: &DataType, path: &std::path::Path) -> IngestError {
+fn type_error(spec: &ColumnSpec, found: &DataType, path: &Path) -> IngestError {
     IngestError::ColumnType {
         path: path.to_path_buf(),
         column: spec.name.to_string(),
