@@ -24,6 +24,10 @@ pub fn render_markdown(defs: &[FeatureDef], examples: &[ExampleFile]) -> String 
          and `last` takes the value on the latest date, the greatest value when several share that date \
          (numbers and dates compared as such, text as text; a missing value is the least).\n\
          - `count_distinct` counts a missing value as one more value; `min` and `max` ignore NaN.\n\
+         - Periods (`encounters`, `social_care`: `start_date` … `end_date`, no end = ongoing) are clipped to the window, not dropped. \
+         `days_covered` counts the days a period covers, start and end date both included, as `active_on_index` does \
+         (a one-day period is 1 day); `nights` counts nights, each on the day it begins (the midnight census: \
+         a period has end − start nights, a same-day one none). An ongoing period runs to the window's last day.\n\
          - Features are declared in TOML (`src/features/builtin.toml`); add your own with the same syntax and `--features FILE`. \
          An events feature may also take `codelist = \"file.csv\"` (relative to the TOML file) and `code_system` \
          (`icd10` or `snomed` for diagnoses and observations; medications are BNF): only rows whose code is in the list count \
