@@ -16,6 +16,7 @@
 pub mod catalogue;
 mod error;
 mod events;
+pub mod examples;
 pub mod outcomes;
 mod person;
 mod scores;
@@ -30,7 +31,7 @@ use polars::prelude::*;
 use crate::codelists::SpecError;
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 pub use error::{FeatureError, Result};
-pub use spec::{FeatureDef, FeatureKind, FeatureType};
+pub use spec::{FeatureDef, FeatureKind, FeatureType, WhenNone};
 
 /// Days in a 12-month window, counting the index date.
 pub const YEAR_DAYS: i64 = 365;
@@ -190,24 +191,17 @@ fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
     select.extend(KEY_COLUMNS.iter().map(|c| col(*c)));
     let mut filled = Vec::new();
     for def in defs {
-        let expr = match (&def.kind, def.output_type()) {
-            (FeatureKind::Threshold { .. }, _) => continue,
-            // A score over no codes is the score of an empty set, not unknown.
-            (
-                FeatureKind::Score {
-                    score: spec::Score::EfiCategory,
-                    ..
-                },
-                _,
-            ) => col(def.name.as_str()).fill_null(lit(crate::codelists::EfiCategory::Fit.label())),
-            (FeatureKind::Score { .. }, FeatureType::Number) => {
-                col(def.name.as_str()).fill_null(lit(0.0))
-            }
-            (_, FeatureType::Count) => col(def.name.as_str())
-                .fill_null(lit(0))
-                .cast(DataType::Int32),
-            (_, FeatureType::Flag) => col(def.name.as_str()).fill_null(lit(false)),
-            _ => col(def.name.as_str()),
+        if matches!(def.kind, FeatureKind::Threshold { .. }) {
+            continue;
+        }
+        let column = col(def.name.as_str());
+        // A score over no codes is the score of an empty set, not unknown.
+        let expr = match (def.when_none(), def.output_type()) {
+            (spec::WhenNone::Zero, FeatureType::Number) => column.fill_null(lit(0.0)),
+            (spec::WhenNone::Zero, _) => column.fill_null(lit(0)).cast(DataType::Int32),
+            (spec::WhenNone::False, _) => column.fill_null(lit(false)),
+            (spec::WhenNone::Text(value), _) => column.fill_null(lit(value)),
+            (spec::WhenNone::Null | spec::WhenNone::Never, _) => column,
         };
         filled.push(expr.alias(def.name.as_str()));
     }

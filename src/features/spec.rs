@@ -155,8 +155,13 @@ pub enum Aggregate {
     },
     /// Days from the latest matching event to the index date.
     DaysSinceLast,
-    /// Days of the window covered by the rows' periods (start…end, open end = ongoing).
+    /// Days of the window covered by the rows' periods: start … end date,
+    /// both inclusive; an open end runs to the window's last day.
     DaysCovered,
+    /// Nights of the rows' periods beginning in the window, each counted on
+    /// the day it begins (the midnight census): start … the day before the
+    /// end date; an open end runs to the window's last day.
+    Nights,
     /// A period covers the index date (bool).
     ActiveOnIndex,
 }
@@ -299,13 +304,65 @@ pub enum FeatureType {
 }
 
 impl FeatureType {
-    pub fn label(self) -> &'static str {
+    /// The column's data type.
+    pub fn data_type(self) -> &'static str {
         match self {
-            FeatureType::Count => "i32 (0 if none)",
-            FeatureType::Flag => "bool (false if none)",
-            FeatureType::Number => "f64 (nullable)",
-            FeatureType::Integer => "i32 (nullable)",
-            FeatureType::Text => "string (nullable)",
+            FeatureType::Count | FeatureType::Integer => "i32",
+            FeatureType::Flag => "bool",
+            FeatureType::Number => "f64",
+            FeatureType::Text => "string",
+        }
+    }
+}
+
+/// A feature's value for a person without the events (or codes) it reads.
+/// [`super::derive_features`] fills missing values by this, and the
+/// catalogue's type column says it, so the two cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenNone {
+    /// 0 (counts; scores of an empty set of codes).
+    Zero,
+    /// false.
+    False,
+    /// A fixed text: the category of an empty set (`efi_category`: "fit").
+    Text(&'static str),
+    /// Null: unknown (no latest value, no value to sum, no LSOA match).
+    Null,
+    /// Read from a required column of `patients`: never missing.
+    Never,
+}
+
+impl FeatureDef {
+    /// What a person without events gets (see [`WhenNone`]).
+    pub fn when_none(&self) -> WhenNone {
+        match (&self.kind, self.output_type()) {
+            (FeatureKind::Person(PersonValue::ImdDecile | PersonValue::ImdQuintile), _) => {
+                WhenNone::Null
+            }
+            (FeatureKind::Person(_), _) => WhenNone::Never,
+            (
+                FeatureKind::Score {
+                    score: Score::EfiCategory,
+                    ..
+                },
+                _,
+            ) => WhenNone::Text(crate::codelists::EfiCategory::Fit.label()),
+            (FeatureKind::Score { .. }, FeatureType::Number) => WhenNone::Zero,
+            (_, FeatureType::Count) => WhenNone::Zero,
+            (_, FeatureType::Flag) => WhenNone::False,
+            _ => WhenNone::Null,
+        }
+    }
+
+    /// The catalogue's type column: data type and value when there are no events.
+    pub fn type_label(&self) -> String {
+        let t = self.output_type().data_type();
+        match self.when_none() {
+            WhenNone::Zero => format!("{t} (0 if none)"),
+            WhenNone::False => format!("{t} (false if none)"),
+            WhenNone::Text(v) => format!("{t} (\"{v}\" if none)"),
+            WhenNone::Null => format!("{t} (nullable)"),
+            WhenNone::Never => format!("{t} (never null)"),
         }
     }
 }
@@ -320,9 +377,10 @@ impl FeatureDef {
             FeatureKind::Person(_) => FeatureType::Text,
             FeatureKind::Events { aggregate, .. } => match aggregate {
                 Aggregate::Exists | Aggregate::ActiveOnIndex => FeatureType::Flag,
-                Aggregate::Count | Aggregate::CountDistinct { .. } | Aggregate::DaysCovered => {
-                    FeatureType::Count
-                }
+                Aggregate::Count
+                | Aggregate::CountDistinct { .. }
+                | Aggregate::DaysCovered
+                | Aggregate::Nights => FeatureType::Count,
                 Aggregate::DaysSinceLast => FeatureType::Integer,
                 Aggregate::Last { .. } => FeatureType::Text,
                 Aggregate::Sum { .. } | Aggregate::Min { .. } | Aggregate::Max { .. } => {
@@ -538,7 +596,7 @@ fn events(r: &RawFeature, base: &std::path::Path) -> Result<FeatureKind, SpecErr
             column: column_of("last")?,
         },
         "days_since_last" => Aggregate::DaysSinceLast,
-        "days_covered" | "active_on_index" if table.period.is_none() => {
+        "days_covered" | "nights" | "active_on_index" if table.period.is_none() => {
             return Err(err(
                 &r.name,
                 format!(
@@ -548,12 +606,13 @@ fn events(r: &RawFeature, base: &std::path::Path) -> Result<FeatureKind, SpecErr
             ));
         }
         "days_covered" => Aggregate::DaysCovered,
+        "nights" => Aggregate::Nights,
         "active_on_index" => Aggregate::ActiveOnIndex,
         other => {
             return Err(err(
                 &r.name,
                 format!(
-                    "unknown aggregate `{other}` (expected exists, count, count_distinct, sum, min, max, last, days_since_last, days_covered or active_on_index)"
+                    "unknown aggregate `{other}` (expected exists, count, count_distinct, sum, min, max, last, days_since_last, days_covered, nights or active_on_index)"
                 ),
             ));
         }

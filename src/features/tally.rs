@@ -98,9 +98,16 @@ enum Kind {
     DaysSinceLast {
         index: i32,
     },
-    /// Days of `[from, to]` covered by selected periods (periods are
-    /// clipped, not filtered, by the window; an open end is still running).
+    /// Days of `[from, to]` covered by selected periods, each day from the
+    /// start to the end date **inclusive** (periods are clipped, not
+    /// filtered, by the window; an open end runs to `to`). Agrees with
+    /// [`Kind::ActiveOn`]: a period is active on its end date (issue #18).
     DaysCovered,
+    /// Nights of selected periods that begin on a day of `[from, to]`, each
+    /// night counted on the day it begins (the midnight census): a period
+    /// has `end − start` nights, the end date's night not among them (a
+    /// same-day stay has none); an open end runs to the night beginning on `to`.
+    Nights,
     /// Some selected period covers day `on`.
     ActiveOn {
         on: i32,
@@ -186,6 +193,7 @@ impl Feature {
             },
             Aggregate::DaysSinceLast => Kind::DaysSinceLast { index },
             Aggregate::DaysCovered => Kind::DaysCovered,
+            Aggregate::Nights => Kind::Nights,
             Aggregate::ActiveOnIndex => Kind::ActiveOn { on: index },
             Aggregate::CountDistinct { column, prefix } => Kind::Distinct {
                 value: input("", col(column.as_str()).cast(DataType::String)),
@@ -206,7 +214,7 @@ impl Feature {
     /// are clipped to the window instead).
     fn days(&self) -> (i32, i32) {
         match self.kind {
-            Kind::DaysCovered => (i32::MIN, i32::MAX),
+            Kind::DaysCovered | Kind::Nights => (i32::MIN, i32::MAX),
             Kind::ActiveOn { on } => (i32::MIN, on),
             _ => (self.from.unwrap_or(i32::MIN), self.to),
         }
@@ -224,7 +232,7 @@ impl Feature {
             Kind::Extreme { .. } => State::Extreme(vec![f64::NAN; people]),
             Kind::Last { .. } => State::Last(vec![None; people]),
             Kind::DaysSinceLast { .. } => State::LatestDay(vec![i32::MIN; people]),
-            Kind::DaysCovered => State::Days(vec![0; people]),
+            Kind::DaysCovered | Kind::Nights => State::Days(vec![0; people]),
             Kind::ActiveOn { .. } => State::Active(vec![false; people]),
             Kind::Distinct { .. } => State::Distinct(vec![Vec::new(); people]),
         }
@@ -581,15 +589,20 @@ fn fold(
             latest[p] = latest[p].max(batch.days[i])
         }),
         (State::Days(days), _) => {
-            // Periods clipped to [from, to]; an open end runs to the day after `to`.
+            // Each period as the half-open range of days [start, stop) that
+            // counts, clipped to [from, to]. Days covered: start ..= end, so
+            // stop = end + 1. Nights: the night beginning on day d counts on
+            // d, for d in start .. end, so stop = end. An open end runs
+            // through `to` either way.
             let (clip, stop) = (f.from.map_or(i64::MIN, i64::from), f.to as i64 + 1);
+            let past_end = i64::from(matches!(f.kind, Kind::DaysCovered));
             let ends = batch.ends.as_deref().unwrap_or_default();
             each_read(batch, base, rows, from, to, |i, p| {
                 let end = ends
                     .get(i)
                     .copied()
                     .flatten()
-                    .map_or(stop, |e| (e as i64).min(stop));
+                    .map_or(stop, |e| (e as i64 + past_end).min(stop));
                 let start = (batch.days[i] as i64).max(clip);
                 if end > start {
                     days[p] += end - start;
@@ -749,6 +762,7 @@ mod tests {
                 },
                 ALL,
             ),
+            ("nights", Aggregate::Nights, WINDOW),
         ];
         let mut inputs = Vec::new();
         specs
@@ -867,11 +881,20 @@ mod tests {
             ints(&f, "days_since_last"),
             [Some(0), Some(9), Some(0), None]
         );
-        // Person 0: 995..998 (3) + 1000..open (1) + 991..993 (2, clipped) + 1000..open (1).
-        // Person 1: 991..992 (1, clipped) + 991..991 (0). Person 2: two open periods from 1000.
+        // Days covered, start and end inclusive, clipped to 991..=1000.
+        // Person 0: 995..=998 (4) + 1000..open (1) + 991..=993 (3, clipped) + 1000..open (1).
+        // Person 1: 991..=992 (2, clipped) + 991..=991 (1, a one-day period).
+        // Person 2: two open periods from 1000, one day each.
         assert_eq!(
             ints(&f, "days_covered"),
-            [Some(7), Some(1), Some(2), Some(0)]
+            [Some(4 + 1 + 3 + 1), Some(2 + 1), Some(1 + 1), Some(0)]
+        );
+        // Nights, each counted on the day it begins (the end date's night is not one).
+        // Person 0: nights 995, 996, 997 (3) + 1000 (1, open) + 991, 992 (2, clipped) + 1000 (1).
+        // Person 1: night 991 (990's is before the window); the same-day period has none. Person 2: 1 + 1.
+        assert_eq!(
+            ints(&f, "nights"),
+            [Some(3 + 1 + 2 + 1), Some(1), Some(1 + 1), Some(0)]
         );
         assert_eq!(
             flags(&f, "active"),

@@ -305,10 +305,12 @@ fn social_care_active_on_the_index_date_and_days_of_care() {
         "starts and ends on the index date"
     );
     assert!(!flag_of(&f, "P5", "care_home_resident"));
-    // P1: 2025-03-01 … open, counted to the day after the index date: 31 days of March.
+    // P1: 2025-03-01 … open, counted to the index date: 31 days of March.
     assert_eq!(count_of(&f, "P1", "social_care_days_12m"), 31);
-    // P2: 2024-04-01 (window start) … 2024-06-30 (end, exclusive) = 30 + 31 + 29 days.
-    assert_eq!(count_of(&f, "P2", "social_care_days_12m"), 30 + 31 + 29);
+    // P2: 2024-04-01 (window start) … 2024-06-30 (end date, inclusive) = 30 + 31 + 30 days.
+    assert_eq!(count_of(&f, "P2", "social_care_days_12m"), 30 + 31 + 30);
+    // P5: one day, the index date (issue #18: this was 0).
+    assert_eq!(count_of(&f, "P5", "social_care_days_12m"), 1);
     let kind = |p| {
         value(&f, p, "social_care_type", |c, r| {
             c.str().expect("str").get(r).map(String::from)
@@ -620,4 +622,101 @@ fn sums_and_latest_values_do_not_depend_on_row_order() {
         });
         assert_eq!(kind.as_deref(), Some("residential"), "{p}");
     }
+}
+
+/// Issue #18: `social_care_days_12m` stopped the day before a package's
+/// `end_date` while `social_care_active` counts the package on that day.
+/// A package covers start_date … end_date, both inclusive; an open package
+/// runs to the index date; the window is 2024-04-01 … 2025-03-31.
+#[test]
+fn social_care_days_count_the_end_date_as_social_care_active_does() {
+    let people: String = (1..=10)
+        .map(|k| format!("\n        S{k},,1940-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false"))
+        .collect();
+    let patients = format!("{PATIENTS_HEADER}{people}");
+    let social_care = "person_id,start_date,end_date,service_type,weekly_cost_gbp
+        S1,2025-03-25,2025-03-31,home_care,
+        S2,2025-01-10,2025-01-10,reablement,
+        S3,2025-03-22,,home_care,
+        S4,2024-01-01,2024-03-31,home_care,
+        S5,2024-04-01,2024-04-10,day_care,
+        S6,2025-02-01,2025-02-10,home_care,
+        S6,2025-02-05,2025-02-14,day_care,
+        S7,2024-03-01,2024-04-01,home_care,
+        S8,2025-03-31,2025-03-31,reablement,
+        S9,2025-04-01,,residential,
+        S10,2024-01-01,,nursing,";
+    let dir = csv_extract(&[("patients", &patients), ("social_care", social_care)]);
+    let extract = load_extract(dir.path(), &options()).expect("valid extract");
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    let days = |p| count_of(&f, p, "social_care_days_12m");
+    let active = |p| flag_of(&f, p, "social_care_active");
+    // Ends on the index date: 25 … 31 March = 7 days, and active on the index date.
+    assert_eq!(days("S1"), 31 - 25 + 1);
+    assert!(active("S1"));
+    // A one-day package (start = end) is 1 day, not 0.
+    assert_eq!(days("S2"), 1);
+    assert!(!active("S2"));
+    // Open from 22 March: 22 … 31 March (the index date) = 10 days.
+    assert_eq!(days("S3"), 31 - 22 + 1);
+    assert!(active("S3"));
+    // Ends the day before the window starts: nothing inside.
+    assert_eq!(days("S4"), 0);
+    assert!(!active("S4"));
+    // Starts on the window's first day: 1 … 10 April = 10 days.
+    assert_eq!(days("S5"), 10);
+    // Overlapping packages count each day once per package: 10 + 10.
+    assert_eq!(days("S6"), 10 + 10);
+    // Ends on the window's first day: that one day counts.
+    assert_eq!(days("S7"), 1);
+    // One day, on the index date.
+    assert_eq!(days("S8"), 1);
+    assert!(active("S8"));
+    // Starts the day after the index date: not counted, not active.
+    assert_eq!(days("S9"), 0);
+    assert!(!active("S9"));
+    // Open since before the window: every day of it, 365.
+    assert_eq!(days("S10"), 365);
+    assert!(active("S10"));
+}
+
+/// Bed days are a different measure from days of care: nights, each counted
+/// on the day it begins (the midnight census), so the discharge day is not a
+/// night and a same-day discharge has none. Window 2024-04-01 … 2025-03-31.
+#[test]
+fn bed_days_are_nights_counted_on_the_day_each_begins() {
+    let people: String = (1..=6)
+        .map(|k| format!("\n        B{k},,1940-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false"))
+        .collect();
+    let patients = format!("{PATIENTS_HEADER}{people}");
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        B1,b1,inpatient,2025-01-10,2025-01-10,true,
+        B2,b2,inpatient,2025-01-10,2025-01-13,false,
+        B3,b3,inpatient,2025-03-29,,true,
+        B4,b4,inpatient,2024-03-30,2024-04-02,true,
+        B5,b5,inpatient,2025-03-31,2025-04-03,true,
+        B6,b6,outpatient,2025-01-10,2025-01-12,false,"
+    );
+    let dir = csv_extract(&[("patients", &patients), ("encounters", &encounters)]);
+    let extract = load_extract(dir.path(), &options()).expect("valid extract");
+    let f = derive_features(&extract, d(INDEX), &builtin())
+        .expect("features")
+        .frame;
+    let nights = |p| count_of(&f, p, "bed_days_12m");
+    // Admitted and discharged the same day: no night.
+    assert_eq!(nights("B1"), 0);
+    // 10 → 13 January: the nights of the 10th, 11th and 12th.
+    assert_eq!(nights("B2"), 3);
+    // Still in hospital: the nights of 29, 30 and 31 March (the index date's night counts).
+    assert_eq!(nights("B3"), 3);
+    // 30 March → 2 April 2024: the nights of 30 and 31 March fall before the
+    // window; the night of 1 April is inside; 2 April is the discharge day.
+    assert_eq!(nights("B4"), 1);
+    // Admitted on the index date: that night counts, the later ones are after it.
+    assert_eq!(nights("B5"), 1);
+    // Not an inpatient spell.
+    assert_eq!(nights("B6"), 0);
 }

@@ -1,6 +1,7 @@
 //! The single integration-test binary (Polars links once).
 
 mod exit_codes;
+mod feature_examples;
 mod features_spec;
 mod golden;
 mod governance;
