@@ -268,6 +268,7 @@ fn columns_are_the_ones_the_reference_engine_models() {
         index,
         extracts: Vec::new(),
         without: None,
+        spelling: 0,
     };
     let mut rows = strategy::materialise(&case);
     rows.patients.push(rows::Patient {

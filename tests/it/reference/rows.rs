@@ -86,6 +86,10 @@ pub struct Rows {
     pub observations: Option<Vec<Observation>>,
     pub social_care: Option<Vec<SocialCare>>,
     pub lsoa_imd: Vec<LsoaImd>,
+    /// How values are spelt in the CSV, all valid per the contract: 0 as
+    /// written; 1 bools as `1`/`0` and codes padded with spaces; 2 bools as
+    /// `Yes`/`no`; 3 bools as `T`/`f` and codes padded.
+    pub spelling: u8,
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -101,6 +105,29 @@ fn cell(s: &str) -> String {
     }
 }
 
+/// A bool as the contract's CSV accepts it (`true`/`false`, `1`/`0`, `t`/`f`, `yes`/`no`, any case).
+fn flag(b: bool, spelling: u8) -> &'static str {
+    match (spelling, b) {
+        (1, true) => "1",
+        (1, false) => "0",
+        (2, true) => "Yes",
+        (2, false) => "no",
+        (3, true) => "T",
+        (3, false) => "f",
+        (_, true) => "true",
+        (_, false) => "false",
+    }
+}
+
+/// A code column's value: "exact match after trimming spaces", so padding is valid.
+fn code(value: &str, spelling: u8) -> String {
+    if spelling % 2 == 1 {
+        cell(&format!(" {value} "))
+    } else {
+        value.to_string()
+    }
+}
+
 fn pounds(pence: i64) -> String {
     let sign = if pence < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", pence.abs() / 100, pence.abs() % 100)
@@ -108,6 +135,7 @@ fn pounds(pence: i64) -> String {
 
 /// Writes `rows` as `NAME.csv` files into `dir`.
 pub fn write_csv(rows: &Rows, dir: &Path) {
+    let sp = rows.spelling;
     let mut files: Vec<(&str, String)> = Vec::new();
     let mut t = String::from(
         "person_id,nhs_number,date_of_birth,sex,ethnicity,lsoa,practice_code,pcn_code,registered_from,date_of_death,opt_out_national,opt_out_type1\n",
@@ -118,15 +146,15 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
             "{},,{},{},{},{},{},{},{},{},{},{}",
             cell(&p.person_id),
             p.date_of_birth,
-            p.sex,
-            opt(&p.ethnicity),
+            code(p.sex, sp),
+            p.ethnicity.map_or(String::new(), |e| code(e, sp)),
             opt(&p.lsoa),
             p.practice_code,
             opt(&p.pcn_code),
             p.registered_from,
             opt(&p.date_of_death),
-            p.opt_out_national,
-            p.opt_out_type1
+            flag(p.opt_out_national, sp),
+            flag(p.opt_out_type1, sp)
         )
         .expect("write to string");
     }
@@ -139,10 +167,10 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
             "{},{},{},{},{},{},{}",
             cell(&e.person_id),
             cell(&e.encounter_id),
-            e.setting,
+            code(e.setting, sp),
             e.start_date,
             opt(&e.end_date),
-            e.emergency,
+            flag(e.emergency, sp),
             e.cost_pence.map_or(String::new(), pounds)
         )
         .expect("write to string");
@@ -156,7 +184,7 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
                 "{},{},{},{},{}",
                 cell(&r.person_id),
                 r.date,
-                r.code_system,
+                code(r.code_system, sp),
                 cell(&r.code),
                 opt(&r.encounter_id)
             )
@@ -180,7 +208,7 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
                 "{},{},{},{},{},{}",
                 cell(&r.person_id),
                 r.date,
-                r.code_system,
+                code(r.code_system, sp),
                 cell(&r.code),
                 opt(&r.value),
                 opt(&r.unit)
@@ -198,7 +226,7 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
                 cell(&r.person_id),
                 r.start_date,
                 opt(&r.end_date),
-                r.service_type,
+                code(r.service_type, sp),
                 opt(&r.weekly_cost_gbp)
             )
             .expect("write to string");

@@ -82,7 +82,8 @@ pub enum Code {
         digit: Option<u8>,
         form: u8,
     },
-    Snomed(usize),
+    /// A concept from the pool, optionally with spaces around it.
+    Snomed(usize, bool),
 }
 
 const SETTINGS: &[&str] = &[
@@ -170,7 +171,8 @@ fn efi_representatives() -> &'static Vec<usize> {
 }
 
 /// An ICD-10 code written in one of the forms the contract accepts:
-/// plain, with a dot, lower case, with an `X` or `-` filler, dagger, asterisk.
+/// plain, with a dot, lower case, with an `X` or `-` filler, dagger,
+/// asterisk, or with spaces inside or around it.
 fn write_icd10(prefix: &str, digit: Option<u8>, form: u8) -> String {
     let code = match digit {
         Some(d) if prefix.len() == 3 => format!("{prefix}{d}"),
@@ -181,7 +183,7 @@ fn write_icd10(prefix: &str, digit: Option<u8>, form: u8) -> String {
     } else {
         code.clone()
     };
-    match form % 8 {
+    match form % 10 {
         0 => code,
         1 => dotted,
         2 => dotted.to_lowercase(),
@@ -191,17 +193,28 @@ fn write_icd10(prefix: &str, digit: Option<u8>, form: u8) -> String {
         4 => code,
         5 => format!("{dotted}\u{2020}"),
         6 => format!("{dotted}*"),
-        _ => format!("{code}+"),
+        7 => format!("{code}+"),
+        8 if code.len() > 3 => format!("{} {}", &code[..3], &code[3..]),
+        8 => format!(" {code}"),
+        _ => format!("{dotted} "),
     }
 }
 
 fn icd10() -> impl Strategy<Value = Code> {
-    (0..icd10_pool().len(), proptest::option::of(0u8..10), 0u8..8)
+    (
+        0..icd10_pool().len(),
+        proptest::option::of(0u8..10),
+        0u8..10,
+    )
         .prop_map(|(entry, digit, form)| Code::Icd10 { entry, digit, form })
 }
 
 fn code() -> impl Strategy<Value = Code> {
-    prop_oneof![icd10(), (0..snomed_pool().len()).prop_map(Code::Snomed),]
+    prop_oneof![
+        icd10(),
+        (0..snomed_pool().len(), proptest::bool::weighted(0.1))
+            .prop_map(|(i, padded)| Code::Snomed(i, padded)),
+    ]
 }
 
 fn length() -> impl Strategy<Value = Option<i64>> {
@@ -258,7 +271,7 @@ fn event() -> impl Strategy<Value = Event> {
 /// A frail person's events: SNOMED concepts of distinct eFI deficits.
 fn frail_event() -> impl Strategy<Value = Event> {
     (offset(), 0..efi_representatives().len(), any::<bool>()).prop_map(|(at, i, observed)| {
-        let code = Code::Snomed(efi_representatives()[i]);
+        let code = Code::Snomed(efi_representatives()[i], false);
         if observed {
             Event::Observation {
                 at,
@@ -382,6 +395,8 @@ pub struct Case {
     /// (a GP-only extract has no `social_care`): 0 diagnoses, 1 medications,
     /// 2 observations, 3 social care.
     pub without: Option<u8>,
+    /// [`Rows::spelling`].
+    pub spelling: u8,
 }
 
 pub fn case(sub_extracts: usize) -> impl Strategy<Value = Case> {
@@ -389,11 +404,13 @@ pub fn case(sub_extracts: usize) -> impl Strategy<Value = Case> {
         proptest::sample::select(INDEX_DATES),
         proptest::collection::vec(proptest::collection::vec(person(), 1..=12), sub_extracts),
         proptest::option::weighted(0.2, 0u8..4),
+        prop_oneof![3 => Just(0u8), 1 => 1u8..4],
     )
-        .prop_map(|(index, extracts, without)| Case {
+        .prop_map(|(index, extracts, without, spelling)| Case {
             index: index.parse().expect("index date"),
             extracts,
             without,
+            spelling,
         })
 }
 
@@ -428,6 +445,7 @@ pub fn materialise(case: &Case) -> Rows {
                 imd_decile: 10,
             },
         ],
+        spelling: case.spelling,
         ..Rows::default()
     };
     let mut encounter = 0;
@@ -572,6 +590,7 @@ fn write(code: &Code) -> (&'static str, String) {
         Code::Icd10 { entry, digit, form } => {
             ("icd10", write_icd10(&icd10_pool()[*entry], *digit, *form))
         }
-        Code::Snomed(i) => ("snomed", snomed_pool()[*i].clone()),
+        Code::Snomed(i, false) => ("snomed", snomed_pool()[*i].clone()),
+        Code::Snomed(i, true) => ("snomed", format!(" {} ", snomed_pool()[*i])),
     }
 }
