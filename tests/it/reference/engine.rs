@@ -177,7 +177,8 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
     // Bed days: each night of a spell is the night of a day from start_date
     // up to the day before end_date; it counts when that day is in the
     // window. An open spell is still in hospital: its nights run to the
-    // index date (the description is silent on open ends; see the report).
+    // index date's (the description said nothing of open ends until the
+    // reference engine asked; this is what production did).
     let mut bed_days = 0;
     for e in encounters.iter().filter(|e| e.setting == "inpatient") {
         let last_night = e.end_date.map_or(0, |end| rel(end) - 1);
@@ -249,7 +250,7 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         ),
     );
     // The latest-starting package up to the index date; on a tie of days the
-    // greatest service type wins (the tie rule documented on the tally's `Last`).
+    // alphabetically last service type (the description, and the tally's `Last`).
     let mut last: Option<(i64, &str)> = None;
     for s in &packages {
         let key = (rel(s.start_date), s.service_type);
