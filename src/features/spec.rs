@@ -232,7 +232,7 @@ pub enum Score {
     MetastaticCancer,
     /// Electronic Frailty Index (Clegg et al. 2016), 0–1.
     Efi,
-    /// eFI category: fit, mild, moderate, severe.
+    /// eFI category: fit, mild frailty, moderate frailty, severe frailty.
     EfiCategory,
 }
 

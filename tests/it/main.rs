@@ -7,6 +7,7 @@ mod golden;
 mod governance;
 mod malformed;
 mod pipeline;
+mod reference;
 mod report;
 mod support;
 mod synth;
