@@ -183,6 +183,8 @@ pub enum Error {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
+    Fhir(#[from] crate::fhir::FhirError),
+    #[error(transparent)]
     Spec(#[from] SpecError),
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -207,6 +209,7 @@ impl Error {
     pub fn class(&self) -> ExitClass {
         match self {
             Error::Ingest(_) => ExitClass::Input,
+            Error::Fhir(e) => e.class(),
             Error::Spec(_) => ExitClass::Spec,
             Error::Model(_) => ExitClass::Model,
             Error::Output(_) | Error::Report(_) => ExitClass::Publication,

@@ -25,6 +25,7 @@ pub mod config;
 pub mod contract;
 pub mod error;
 pub mod features;
+pub mod fhir;
 pub mod ingest;
 pub mod model;
 pub mod outputs;
