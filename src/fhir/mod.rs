@@ -479,3 +479,6 @@ fn check_rejections(summary: &ConversionSummary, limit: f64) -> Result<(), FhirE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
