@@ -459,7 +459,11 @@ fn prepare_out(out: &Path) -> Result<(), FhirError> {
 
 /// Stops when a resource type's rejected share is above the limit.
 fn check_rejections(summary: &ConversionSummary, limit: f64) -> Result<(), FhirError> {
-    for (ty, &read) in &summary.resources {
+    // In reading order: a rejected Patient takes its events with it, so the
+    // Patients' problem is the one to report.
+    let mut types: Vec<(&String, u64)> = summary.resources.iter().map(|(t, &n)| (t, n)).collect();
+    types.sort_by_key(|(t, _)| Kind::from_name(t));
+    for (ty, read) in types {
         let rejected = summary.rejected(ty);
         if read > 0 && rejected as f64 > limit * read as f64 {
             let worst = summary

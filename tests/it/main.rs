@@ -2,6 +2,7 @@
 
 mod exit_codes;
 mod features_spec;
+mod fhir;
 mod golden;
 mod governance;
 mod malformed;
