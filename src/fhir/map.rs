@@ -30,6 +30,9 @@ pub const CONDITION_VER_STATUS: &str = "http://terminology.hl7.org/CodeSystem/co
 /// SNOMED CT 394814009 |General practice (specialty)|: an ambulatory
 /// encounter with this type or service type is a GP contact.
 pub const SNOMED_GENERAL_PRACTICE: &str = "394814009";
+/// SNOMED CT 394587001 |Psychiatry (specialty)|: a non-inpatient encounter
+/// with this type or service type is a mental-health contact.
+pub const SNOMED_PSYCHIATRY: &str = "394587001";
 
 /// NHS Data Dictionary ADMISSION METHOD codes that are emergency admissions.
 pub const EMERGENCY_ADMISSION_METHODS: &[&str] =
@@ -391,11 +394,22 @@ fn patient(line: &[u8], ctx: &Context<'_>, out: &mut PatientRows) -> Result<(), 
     Ok(())
 }
 
+/// The specialty an encounter's type or service type names, when it
+/// changes the setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Specialty {
+    GeneralPractice,
+    Psychiatry,
+    Other,
+}
+
 /// Encounter.class (v3 ActCode) → setting; `None` for a class strata does not map.
-pub fn setting(class: &str, general_practice: bool) -> Option<&'static str> {
+pub fn setting(class: &str, specialty: Specialty) -> Option<&'static str> {
+    let general_practice = specialty == Specialty::GeneralPractice;
     match class {
         "IMP" | "ACUTE" | "NONAC" | "SS" => Some("inpatient"),
         "EMER" => Some("emergency_department"),
+        "AMB" | "HH" | "FLD" | "VR" if specialty == Specialty::Psychiatry => Some("mental_health"),
         "AMB" if general_practice => Some("gp"),
         "AMB" => Some("outpatient"),
         "HH" | "FLD" => Some("community"),
@@ -450,12 +464,20 @@ fn encounter(line: &[u8], ctx: &Context<'_>, out: &mut EncounterRows) -> Result<
         .as_ref()
         .and_then(|c| c.code.as_deref())
         .ok_or(rejected("missing class"))?;
-    let gp = e
-        .type_
-        .iter()
-        .chain(e.service_type.as_ref())
-        .any(|cc| cc.code_in(SNOMED) == Some(SNOMED_GENERAL_PRACTICE));
-    let setting = setting(class, gp).ok_or(dropped("class not mapped to a setting"))?;
+    let named = |code: &str| {
+        e.type_
+            .iter()
+            .chain(e.service_type.as_ref())
+            .any(|cc| cc.code_in(SNOMED) == Some(code))
+    };
+    let specialty = if named(SNOMED_PSYCHIATRY) {
+        Specialty::Psychiatry
+    } else if named(SNOMED_GENERAL_PRACTICE) {
+        Specialty::GeneralPractice
+    } else {
+        Specialty::Other
+    };
+    let setting = setting(class, specialty).ok_or(dropped("class not mapped to a setting"))?;
     let start = period_start(e.period.as_ref())
         .ok_or(rejected("missing period.start"))
         .and_then(|d| fhir_date(d).ok_or(rejected("period.start is not a date")))?;

@@ -205,6 +205,8 @@ fn encounter_class_gives_the_setting() {
         r#","serviceType":{"coding":[{"system":"http://snomed.info/sct","code":"394814009"}]}"#;
     let gp_type =
         r#","type":[{"coding":[{"system":"http://snomed.info/sct","code":"394814009"}]}]"#;
+    let psychiatry =
+        r#","serviceType":{"coding":[{"system":"http://snomed.info/sct","code":"394587001"}]}"#;
     for (class, extra, setting) in [
         ("IMP", "", "inpatient"),
         ("ACUTE", "", "inpatient"),
@@ -217,6 +219,9 @@ fn encounter_class_gives_the_setting() {
         ("HH", "", "community"),
         ("FLD", "", "community"),
         ("VR", "", "gp"),
+        ("AMB", psychiatry, "mental_health"),
+        ("HH", psychiatry, "mental_health"),
+        ("IMP", psychiatry, "inpatient"),
     ] {
         let e = f
             .map(Kind::Encounter, &encounter(class, extra))
