@@ -258,6 +258,8 @@ pub struct FeaturesArgs {
 pub enum FormatArg {
     Parquet,
     Csv,
+    /// A FHIR R4 Bulk Data export (UK Core NDJSON) of the same population (docs/fhir.md).
+    Fhir,
 }
 
 #[derive(Debug, Args)]

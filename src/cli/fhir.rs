@@ -90,3 +90,18 @@ pub fn describe(input: &Path, s: &ConversionSummary) -> String {
     }
     out
 }
+
+/// Writes a generated contract extract in `contract` as a FHIR export in
+/// `out`, with its truth table and generation report beside it.
+pub fn write_generated(contract: &Path, out: &Path) -> anyhow::Result<()> {
+    let counts = fhir::export::write_export(contract, out).map_err(Error::from)?;
+    for name in ["truth.parquet", "generation-report.json"] {
+        let from = contract.join(name);
+        if from.is_file() {
+            std::fs::copy(&from, out.join(name))
+                .with_context(|| format!("copying {name} into {}", out.display()))?;
+        }
+    }
+    tracing::info!(?counts, "FHIR export written");
+    Ok(())
+}

@@ -216,12 +216,26 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 .context("writing the completion script")?;
         }
         Command::Generate(a) => {
+            // FHIR: the contract extract goes to a temporary folder first.
+            let fhir_temp = match a.format {
+                args::FormatArg::Fhir => Some(
+                    tempfile::Builder::new()
+                        .prefix("strata-generate-")
+                        .tempdir()
+                        .context("creating a temporary folder")?,
+                ),
+                _ => None,
+            };
             let options = strata::synth::GenerateOptions {
                 patients: a.patients,
                 seed: a.seed,
-                out: a.out.clone(),
+                out: fhir_temp
+                    .as_ref()
+                    .map_or_else(|| a.out.clone(), |t| t.path().to_path_buf()),
                 format: match a.format {
-                    args::FormatArg::Parquet => strata::synth::Format::Parquet,
+                    args::FormatArg::Parquet | args::FormatArg::Fhir => {
+                        strata::synth::Format::Parquet
+                    }
                     args::FormatArg::Csv => strata::synth::Format::Csv,
                 },
                 as_of: a.as_of,
@@ -230,6 +244,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 icb: a.icb,
             };
             let generated = strata::synth::generate(&options).map_err(Error::from)?;
+            if let Some(temp) = &fhir_temp {
+                fhir::write_generated(temp.path(), &a.out)?;
+            }
             println!("{}", serde_json::to_string_pretty(&generated)?);
         }
         Command::Convert(a) => {

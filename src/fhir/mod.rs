@@ -14,6 +14,7 @@
 //! Never logs or reports a value from a resource: problems are named by
 //! resource type, reason, file and line.
 
+pub mod export;
 pub mod frames;
 pub mod locate;
 pub mod lookup;
