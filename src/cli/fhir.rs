@@ -14,6 +14,8 @@ use super::args::{FhirLookupArgs, InputFormat, SourceArgs};
 /// when the input was FHIR (removed when this is dropped).
 pub struct Prepared {
     pub path: PathBuf,
+    /// `{format, input, conversion}` when the input was converted.
+    pub converted_from: Option<serde_json::Value>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -40,6 +42,7 @@ pub fn prepare(
     if !is_fhir {
         return Ok(Prepared {
             path: input.to_path_buf(),
+            converted_from: None,
             _temp: None,
         });
     }
@@ -52,8 +55,14 @@ pub fn prepare(
         .map_err(Error::from)
         .with_context(|| format!("converting the FHIR export {}", input.display()))?;
     eprint!("{}", describe(input, &summary));
+    let converted_from = serde_json::json!({
+        "format": "fhir",
+        "input": input.display().to_string(),
+        "conversion": summary,
+    });
     Ok(Prepared {
         path,
+        converted_from: Some(converted_from),
         _temp: Some(temp),
     })
 }
@@ -72,6 +81,7 @@ pub fn describe(input: &Path, s: &ConversionSummary) -> String {
         list(&s.resources),
         list(&s.rows)
     );
+    out += "  note: FHIR carries no opt-outs or registration dates: every person is taken as registered from birth with no opt-out (docs/fhir.md)\n";
     if !s.skipped.is_empty() {
         out += &format!("  skipped (types not mapped): {}\n", list(&s.skipped));
     }

@@ -110,6 +110,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             let shown = plan.input.clone();
             let prepared = fhir::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
             plan.input = prepared.path.clone();
+            plan.converted_from = prepared.converted_from.clone();
             let outcome =
                 pipeline::run(&plan).with_context(|| format!("running on {}", shown.display()))?;
             println!("{}", report::run_summary(&outcome));

@@ -194,6 +194,17 @@ fn run_on_a_bulk_export_with_a_gzipped_file_needs_no_other_flag() {
     // p2 died on 2025-12-01, before the as-of date: two people are scored.
     let risk = crate::pipeline::read_parts(&out.path().join("latest/patient_risk"));
     assert_eq!(risk.height(), 2);
+    // The manifest says the input was FHIR, with the conversion's counts.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("latest/manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let from = &manifest["settings"]["converted_from"];
+    assert_eq!(from["format"], "fhir");
+    assert_eq!(from["input"], ".");
+    assert_eq!(from["conversion"]["resources"]["Patient"], 3);
+    assert_eq!(from["conversion"]["rows"]["encounters"], 5);
+    assert_eq!(from["conversion"]["skipped"]["Practitioner"], 1);
 }
 
 #[test]
