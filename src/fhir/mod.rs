@@ -154,6 +154,11 @@ pub fn is_export(dir: &Path) -> bool {
     locate::is_export(dir)
 }
 
+/// An Organization line: its id and ODS code, nothing, or why not.
+type OrganizationLine = Result<Option<(String, String)>, Issue>;
+/// One parallel task's rows, issues (with line numbers) and resources read.
+type TaskResult = (Rows, Vec<(u64, Issue)>, u64);
+
 /// Issues found so far, keyed for a stable order.
 #[derive(Default)]
 struct Issues {
@@ -338,7 +343,7 @@ pub fn convert(
     {
         let label = file_label(path);
         for_each_chunk(path, |buf, spans| {
-            let results: Vec<(u64, Result<Option<(String, String)>, Issue>)> = spans
+            let results: Vec<(u64, OrganizationLine)> = spans
                 .par_iter()
                 .filter(|&&(_, s, e)| !buf[s..e].trim_ascii().is_empty())
                 .map(|&(no, s, e)| (no, map::organization(&buf[s..e])))
@@ -374,7 +379,7 @@ pub fn convert(
             let kind = kind.unwrap_or(Kind::Patient);
             let label = file_label(path);
             for_each_chunk(path, |buf, spans| {
-                let parts: Vec<(Rows, Vec<(u64, Issue)>, u64)> = spans
+                let parts: Vec<TaskResult> = spans
                     .par_chunks(LINES_PER_TASK)
                     .map(|task| {
                         let mut rows = Rows::default();
