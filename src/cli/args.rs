@@ -96,6 +96,10 @@ pub struct FhirLookupArgs {
     /// medication resources give no rows (the contract holds BNF codes).
     #[arg(long, value_name = "FILE")]
     pub dmd_bnf: Option<PathBuf>,
+    /// Opt-out list CSV (person_id or nhs_number, opt_out_national, opt_out_type1):
+    /// FHIR carries no opt-outs, so without it nobody is marked as opted out.
+    #[arg(long, value_name = "FILE")]
+    pub opt_outs: Option<PathBuf>,
 }
 
 /// What `--input` holds.

@@ -24,6 +24,7 @@ pub fn options(lookups: &FhirLookupArgs, max_reject_fraction: f64) -> ConvertOpt
         postcode_lsoa: lookups.postcode_lsoa.clone(),
         practice_pcn: lookups.practice_pcn.clone(),
         dmd_bnf: lookups.dmd_bnf.clone(),
+        opt_outs: lookups.opt_outs.clone(),
         max_reject_fraction,
     }
 }
@@ -81,7 +82,7 @@ pub fn describe(input: &Path, s: &ConversionSummary) -> String {
         list(&s.resources),
         list(&s.rows)
     );
-    out += "  note: FHIR carries no opt-outs or registration dates: every person is taken as registered from birth with no opt-out (docs/fhir.md)\n";
+    out += "  note: FHIR carries no registration dates or opt-outs: everyone is taken as registered from birth, with opt-outs only from --opt-outs (docs/fhir.md)\n";
     if !s.skipped.is_empty() {
         out += &format!("  skipped (types not mapped): {}\n", list(&s.skipped));
     }

@@ -36,6 +36,8 @@ impl Rows {
         q.practice_code.extend(p.practice_code);
         q.pcn_code.extend(p.pcn_code);
         q.date_of_death.extend(p.date_of_death);
+        q.opt_out_national.extend(p.opt_out_national);
+        q.opt_out_type1.extend(p.opt_out_type1);
         let f = &mut self.encounters;
         f.person_id.extend(e.person_id);
         f.encounter_id.extend(e.encounter_id);
@@ -84,7 +86,8 @@ fn append_coded(a: &mut CodedRows, b: CodedRows) {
 }
 
 /// Every mapped row is registered from birth (FHIR has no registration
-/// date) and has no opt-out recorded (FHIR carries none): see docs/fhir.md.
+/// date); opt-outs come only from the user's list (FHIR carries none): see
+/// docs/fhir.md.
 fn patients(p: PatientRows) -> PolarsResult<DataFrame> {
     let n = names(&PATIENTS);
     let rows = p.person_id.len();
@@ -101,8 +104,8 @@ fn patients(p: PatientRows) -> PolarsResult<DataFrame> {
             Column::new(n[7].into(), p.pcn_code),
             date_col(n[8], p.date_of_birth.iter().copied().map(Some)),
             date_col(n[9], p.date_of_death),
-            Column::new(n[10].into(), vec![false; rows]),
-            Column::new(n[11].into(), vec![false; rows]),
+            Column::new(n[10].into(), p.opt_out_national),
+            Column::new(n[11].into(), p.opt_out_type1),
         ],
     )
 }

@@ -104,3 +104,82 @@ pub fn dmd_bnf(path: &Path) -> Result<HashMap<String, String>, FhirError> {
         trimmed,
     )
 }
+
+/// An opt-out list: a `person_id` (the Patient's id) or `nhs_number`
+/// column, and `opt_out_national` and `opt_out_type1` (true/false, 1/0,
+/// yes/no, y/n; empty = false). A person not listed has no opt-out.
+pub fn opt_outs(path: &Path) -> Result<super::map::OptOuts, FhirError> {
+    let lookup_error = |reason: String| FhirError::Lookup {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| lookup_error(format!("cannot be read as CSV: {e}")))?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let has = |n: &str| names.iter().any(|c| c == n);
+    let by_nhs_number = !has("person_id");
+    let key = if by_nhs_number {
+        "nhs_number"
+    } else {
+        "person_id"
+    };
+    for needed in [key, "opt_out_national", "opt_out_type1"] {
+        if !has(needed) {
+            return Err(lookup_error(format!(
+                "needs columns person_id (or nhs_number), opt_out_national and opt_out_type1; `{needed}` is missing"
+            )));
+        }
+    }
+    let column = |name: &str| {
+        df.column(name)
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| lookup_error(e.to_string()))
+    };
+    let (keys, national, type1) = (
+        column(key)?,
+        column("opt_out_national")?,
+        column("opt_out_type1")?,
+    );
+    let flag = |v: Option<&str>, row: usize, col: &str| -> Result<bool, FhirError> {
+        match v.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("false") | Some("0") | Some("no") | Some("n") | Some("f") => {
+                Ok(false)
+            }
+            Some("true") | Some("1") | Some("yes") | Some("y") | Some("t") => Ok(true),
+            Some(_) => Err(lookup_error(format!(
+                "row {row}, column `{col}`: expected true or false"
+            ))),
+        }
+    };
+    let mut people = std::collections::HashMap::with_capacity(df.height());
+    for (i, ((k, n), t)) in keys
+        .iter()
+        .zip(national.iter())
+        .zip(type1.iter())
+        .enumerate()
+    {
+        let Some(k) = k.map(str::trim).filter(|k| !k.is_empty()) else {
+            continue;
+        };
+        let row = i + 1;
+        people.insert(
+            k.to_string(),
+            (
+                flag(n, row, "opt_out_national")?,
+                flag(t, row, "opt_out_type1")?,
+            ),
+        );
+    }
+    Ok(super::map::OptOuts {
+        by_nhs_number,
+        people,
+    })
+}

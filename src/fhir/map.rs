@@ -125,6 +125,17 @@ pub struct Lookups {
     pub practice_pcn: Option<HashMap<String, String>>,
     /// dm+d code → BNF presentation code.
     pub dmd_bnf: Option<HashMap<String, String>>,
+    /// Opt-outs (national, type 1) by person id or NHS number.
+    pub opt_outs: Option<OptOuts>,
+}
+
+/// A user-supplied opt-out list: people are found by the key it names.
+#[derive(Debug, Default)]
+pub struct OptOuts {
+    /// True: keyed by NHS number; false: by person id (the Patient's id).
+    pub by_nhs_number: bool,
+    /// Key → (National Data Opt-out, Type 1 objection).
+    pub people: HashMap<String, (bool, bool)>,
 }
 
 /// What mapping a resource may consult: lookups, the export's Organizations
@@ -148,6 +159,8 @@ pub struct PatientRows {
     pub practice_code: Vec<String>,
     pub pcn_code: Vec<Option<String>>,
     pub date_of_death: Vec<Option<i32>>,
+    pub opt_out_national: Vec<bool>,
+    pub opt_out_type1: Vec<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -381,9 +394,20 @@ fn patient(line: &[u8], ctx: &Context<'_>, out: &mut PatientRows) -> Result<(), 
         .practice_pcn
         .as_ref()
         .and_then(|m| m.get(&practice).cloned());
+    let nhs_number = resource::identifier_in(&p.identifier, NHS_NUMBER_SYSTEM);
+    let (national, type1) = ctx
+        .lookups
+        .opt_outs
+        .as_ref()
+        .and_then(|o| {
+            let key = if o.by_nhs_number { nhs_number? } else { id };
+            o.people.get(key).copied()
+        })
+        .unwrap_or((false, false));
+    out.opt_out_national.push(national);
+    out.opt_out_type1.push(type1);
     out.person_id.push(id.to_string());
-    out.nhs_number
-        .push(resource::identifier_in(&p.identifier, NHS_NUMBER_SYSTEM).map(str::to_string));
+    out.nhs_number.push(nhs_number.map(str::to_string));
     out.date_of_birth.push(birth);
     out.sex.push(sex);
     out.ethnicity.push(ethnicity);

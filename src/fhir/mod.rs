@@ -89,6 +89,8 @@ pub struct ConvertOptions {
     pub postcode_lsoa: Option<PathBuf>,
     pub practice_pcn: Option<PathBuf>,
     pub dmd_bnf: Option<PathBuf>,
+    /// Opt-out list (person_id or nhs_number, opt_out_national, opt_out_type1).
+    pub opt_outs: Option<PathBuf>,
     /// A resource type with more than this share of its resources rejected
     /// (bad input, not rule-based drops) stops the conversion.
     pub max_reject_fraction: f64,
@@ -100,6 +102,7 @@ impl Default for ConvertOptions {
             postcode_lsoa: None,
             practice_pcn: None,
             dmd_bnf: None,
+            opt_outs: None,
             max_reject_fraction: 0.05,
         }
     }
@@ -300,6 +303,11 @@ pub fn convert(
             .dmd_bnf
             .as_deref()
             .map(lookup::dmd_bnf)
+            .transpose()?,
+        opt_outs: options
+            .opt_outs
+            .as_deref()
+            .map(lookup::opt_outs)
             .transpose()?,
     };
 

@@ -544,3 +544,55 @@ fn references_name_the_resource_type_and_drop_a_version() {
     assert_eq!(r("Group/123").id_of("Patient"), None);
     assert_eq!(r("Patient/").id_of("Patient"), None);
 }
+
+#[test]
+fn opt_outs_come_only_from_the_users_list_by_person_id_or_nhs_number() {
+    let mut f = Fixture::new();
+    let line = patient(
+        r#","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}]"#,
+    );
+    let p = f.map(Kind::Patient, &line).expect("mapped").patients;
+    assert_eq!(
+        (p.opt_out_national, p.opt_out_type1),
+        (vec![false], vec![false])
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let by_id = dir.path().join("by_id.csv");
+    std::fs::write(
+        &by_id,
+        "person_id,opt_out_national,opt_out_type1\np1,yes,0\np2,false,true\n",
+    )
+    .expect("write");
+    f.lookups.opt_outs = Some(super::lookup::opt_outs(&by_id).expect("read"));
+    let p = f.map(Kind::Patient, &line).expect("mapped").patients;
+    assert_eq!(
+        (p.opt_out_national, p.opt_out_type1),
+        (vec![true], vec![false])
+    );
+
+    let by_nhs = dir.path().join("by_nhs.csv");
+    std::fs::write(
+        &by_nhs,
+        "nhs_number,opt_out_national,opt_out_type1\n9434765919,,1\n",
+    )
+    .expect("write");
+    f.lookups.opt_outs = Some(super::lookup::opt_outs(&by_nhs).expect("read"));
+    let p = f.map(Kind::Patient, &line).expect("mapped").patients;
+    assert_eq!(
+        (p.opt_out_national, p.opt_out_type1),
+        (vec![false], vec![true])
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "person_id,opt_out_national,opt_out_type1\np1,maybe,0\n",
+    )
+    .expect("write");
+    let err = super::lookup::opt_outs(&bad)
+        .expect_err("not a bool")
+        .to_string();
+    assert!(err.contains("row 1, column `opt_out_national`"), "{err}");
+    assert!(!err.contains("p1"), "never quotes an identifier: {err}");
+}
