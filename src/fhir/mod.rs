@@ -260,6 +260,11 @@ fn for_each_chunk(
                 break;
             }
             line_no += 1;
+            let mut start = start;
+            // A UTF-8 byte-order mark some tools write at the top of a file.
+            if line_no == 1 && buf[start..].starts_with(b"\xEF\xBB\xBF") {
+                start += 3;
+            }
             let mut end = buf.len();
             while end > start && matches!(buf[end - 1], b'\n' | b'\r') {
                 end -= 1;

@@ -282,6 +282,8 @@ fn bad_lines_are_counted_with_file_and_line_and_too_many_stop_the_conversion() {
     copy_dir(&fixture(), dir.path());
     let patients = dir.path().join("Patient.ndjson");
     let mut text = std::fs::read_to_string(&patients).expect("read");
+    // A byte-order mark on line 1 is not an error.
+    text.insert(0, '\u{feff}');
     // Line 4: malformed; line 5: unparseable birthDate. 2 of 5 Patients rejected.
     text.push_str("{\"resourceType\":\"Patient\",\"id\":\"p4\",\n");
     text.push_str("{\"resourceType\":\"Patient\",\"id\":\"p5\",\"birthDate\":\"1970-02-30\",\"generalPractitioner\":[{\"reference\":\"Organization/org-1\"}]}\n");
