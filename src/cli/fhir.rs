@@ -10,6 +10,9 @@ use strata::fhir::{self, ConversionSummary, ConvertOptions};
 
 use super::args::{FhirLookupArgs, InputFormat, SourceArgs};
 
+/// The generator's ground-truth file (`pipeline::study::TRUTH_FILE`).
+const TRUTH_FILE: &str = "truth.parquet";
+
 /// The contract extract a command reads, and the temporary folder holding it
 /// when the input was FHIR (removed when this is dropped).
 pub struct Prepared {
@@ -56,6 +59,13 @@ pub fn prepare(
         .map_err(Error::from)
         .with_context(|| format!("converting the FHIR export {}", input.display()))?;
     eprint!("{}", describe(input, &summary));
+    // The ground truth of an export made by `strata generate --format fhir`
+    // stays beside the extract, as evaluate expects it.
+    let truth = input.join(TRUTH_FILE);
+    if truth.is_file() {
+        std::fs::copy(&truth, path.join(TRUTH_FILE))
+            .with_context(|| format!("copying {}", truth.display()))?;
+    }
     let converted_from = serde_json::json!({
         "format": "fhir",
         "input": input.display().to_string(),
