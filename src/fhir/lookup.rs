@@ -118,7 +118,13 @@ pub fn opt_outs(path: &Path) -> Result<super::map::OptOuts, FhirError> {
         .with_infer_schema_length(Some(0))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
-        .map_err(|e| lookup_error(format!("cannot be read as CSV: {e}")))?;
+        // The reader's own message could quote a cell of this person-level
+        // file, so it is not passed on.
+        .map_err(|_| {
+            lookup_error(
+                "cannot be read as CSV (check the header row and that every row has the same number of fields)".to_string(),
+            )
+        })?;
     let names: Vec<String> = df
         .get_column_names()
         .iter()
