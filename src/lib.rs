@@ -33,6 +33,7 @@ pub mod config;
 pub mod contract;
 pub mod error;
 pub mod features;
+pub mod fhir;
 pub mod governance;
 pub mod ingest;
 #[cfg(test)]

@@ -72,6 +72,70 @@ pub enum Command {
     ///
     /// Example: strata generate --patients 5000 --seed 42 --out sample-data
     Generate(GenerateArgs),
+    /// Convert a FHIR R4 Bulk Data export (UK Core) into a contract extract (Parquet).
+    ///
+    /// Reads *.ndjson / *.ndjson.gz (the $export manifest's list when present) and writes
+    /// one folder of Parquet parts per contract table, plus fhir_conversion.json (counts,
+    /// and every resource left out with its reason, file and line). See docs/fhir.md.
+    ///
+    /// Example: strata convert --input /data/export --out /data/extract --postcode-lsoa pcd_lsoa21.csv
+    Convert(ConvertArgs),
+}
+
+/// How a FHIR export's fields that FHIR does not carry are looked up
+/// (nothing is guessed when a file is not given).
+#[derive(Debug, Clone, Args)]
+pub struct FhirLookupArgs {
+    /// Postcode → LSOA 2021 CSV (e.g. the ONS Postcode Directory: pcds, lsoa21cd).
+    #[arg(long, value_name = "FILE")]
+    pub postcode_lsoa: Option<PathBuf>,
+    /// Practice → PCN CSV (practice_code, pcn_code).
+    #[arg(long, value_name = "FILE")]
+    pub practice_pcn: Option<PathBuf>,
+    /// dm+d → BNF CSV (dmd_code or SNOMED Code, bnf_code or BNF Code); without it
+    /// medication resources give no rows (the contract holds BNF codes).
+    #[arg(long, value_name = "FILE")]
+    pub dmd_bnf: Option<PathBuf>,
+    /// Opt-out list CSV (person_id or nhs_number, opt_out_national, opt_out_type1):
+    /// FHIR carries no opt-outs, so without it nobody is marked as opted out.
+    #[arg(long, value_name = "FILE")]
+    pub opt_outs: Option<PathBuf>,
+}
+
+/// What `--input` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// A folder of *.ndjson[.gz] files or an $export manifest is FHIR; anything else the contract.
+    Auto,
+    /// A FHIR R4 Bulk Data export (converted into a temporary contract extract first).
+    Fhir,
+    /// A contract extract (docs/data-contract.md).
+    Contract,
+}
+
+/// `--format` and the FHIR lookups, for every command that takes `--input`.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// What --input holds.
+    #[arg(long = "format", value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub lookups: FhirLookupArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The FHIR export folder.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Folder to write the contract extract into (new or empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Settings file, for [validation] max_reject_fraction.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub lookups: FhirLookupArgs,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +158,8 @@ pub struct RunArgs {
     /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +173,8 @@ pub struct ValidateArgs {
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +206,8 @@ pub struct TrainArgs {
     /// Settings file, for [validation] max_reject_fraction and the [evaluate] table.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// The outcome names strata can train on.
@@ -168,6 +238,8 @@ pub struct EvaluateArgs {
     /// Extra feature declarations (TOML).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -182,12 +254,16 @@ pub struct FeaturesArgs {
     /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Parquet,
     Csv,
+    /// A FHIR R4 Bulk Data export (UK Core NDJSON) of the same population (docs/fhir.md).
+    Fhir,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! Printing is this module's job, so it alone writes to stdout.
 
 pub mod args;
+mod fhir;
 mod report;
 
 use std::path::Path;
@@ -98,16 +99,20 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Run(a) => {
             let file = load_config(a.config.as_deref())?;
             let flags = RunOverrides {
-                input: a.input,
+                input: a.input.clone(),
                 model: a.model,
                 out: a.out,
                 as_of: a.as_of,
                 features: a.features,
                 pseudonym_key: pseudonym_key()?,
             };
-            let plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
-            let outcome = pipeline::run(&plan)
-                .with_context(|| format!("running on {}", plan.input.display()))?;
+            let mut plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
+            let shown = plan.input.clone();
+            let prepared = fhir::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
+            plan.input = prepared.path.clone();
+            plan.converted_from = prepared.converted_from.clone();
+            let outcome =
+                pipeline::run(&plan).with_context(|| format!("running on {}", shown.display()))?;
             println!("{}", report::run_summary(&outcome));
         }
         Command::Validate(a) => {
@@ -116,7 +121,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 max_reject_fraction: file.validation.max_reject_fraction,
             };
-            let extract = pipeline::validate(&a.input, &options)?;
+            let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
+            let extract = pipeline::validate(&prepared.path, &options)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&extract.report)?);
             } else {
@@ -133,8 +139,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             let file = load_config(a.config.as_deref())?;
             let outcome = Outcome::from_name(&a.outcome)
                 .ok_or_else(|| anyhow::anyhow!("unknown outcome {}", a.outcome))?;
+            let prepared = fhir::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
             let plan = TrainPlan {
-                input: a.input,
+                input: prepared.path.clone(),
                 index_date: a.index_date,
                 out: a.out.clone(),
                 name,
@@ -155,8 +162,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Evaluate(a) => {
             let file = load_config(a.config.as_deref())?;
+            let prepared = fhir::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
             let plan = EvaluatePlan {
-                input: a.input,
+                input: prepared.path.clone(),
                 model: a.model,
                 index_date: a.index_date,
                 today: today(),
@@ -178,8 +186,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 ..Default::default()
             };
+            let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let rows = pipeline::write_features(
-                &a.input,
+                &prepared.path,
                 a.index_date,
                 &a.out,
                 a.features.as_deref(),
@@ -208,12 +217,26 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 .context("writing the completion script")?;
         }
         Command::Generate(a) => {
+            // FHIR: the contract extract goes to a temporary folder first.
+            let fhir_temp = match a.format {
+                args::FormatArg::Fhir => Some(
+                    tempfile::Builder::new()
+                        .prefix("strata-generate-")
+                        .tempdir()
+                        .context("creating a temporary folder")?,
+                ),
+                _ => None,
+            };
             let options = strata::synth::GenerateOptions {
                 patients: a.patients,
                 seed: a.seed,
-                out: a.out.clone(),
+                out: fhir_temp
+                    .as_ref()
+                    .map_or_else(|| a.out.clone(), |t| t.path().to_path_buf()),
                 format: match a.format {
-                    args::FormatArg::Parquet => strata::synth::Format::Parquet,
+                    args::FormatArg::Parquet | args::FormatArg::Fhir => {
+                        strata::synth::Format::Parquet
+                    }
                     args::FormatArg::Csv => strata::synth::Format::Csv,
                 },
                 as_of: a.as_of,
@@ -222,7 +245,19 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 icb: a.icb,
             };
             let generated = strata::synth::generate(&options).map_err(Error::from)?;
+            if let Some(temp) = &fhir_temp {
+                fhir::write_generated(temp.path(), &a.out)?;
+            }
             println!("{}", serde_json::to_string_pretty(&generated)?);
+        }
+        Command::Convert(a) => {
+            let file = load_config(a.config.as_deref())?;
+            let options = fhir::options(&a.lookups, file.validation.max_reject_fraction);
+            let summary = strata::fhir::convert(&a.input, &a.out, &options)
+                .map_err(Error::from)
+                .with_context(|| format!("converting the FHIR export {}", a.input.display()))?;
+            print!("{}", fhir::describe(&a.input, &summary));
+            println!("wrote the contract extract to {}", a.out.display());
         }
     }
     Ok(())

@@ -188,6 +188,10 @@ pub struct RunPlan {
     /// Key for pseudonymising NHS-number person ids (never serialised).
     #[serde(skip)]
     pub pseudonym_key: Option<PseudonymKey>,
+    /// When `input` was converted from another format (a FHIR export): the
+    /// original input and the conversion's counts, recorded in the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_from: Option<serde_json::Value>,
 }
 
 fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -245,6 +249,7 @@ impl RunPlan {
                     ))
                 })?,
             pseudonym_key: flags.pseudonym_key,
+            converted_from: None,
         })
     }
 }

@@ -6,6 +6,7 @@ use crate::codelists::SpecError;
 use crate::config::ConfigError;
 use crate::error::ExitClass;
 use crate::features::FeatureError;
+use crate::fhir::FhirError;
 use crate::governance::{DisclosureError, GovernanceError};
 use crate::ingest::IngestError;
 use crate::model::ModelError;
@@ -19,6 +20,8 @@ use crate::synth::SynthError;
 pub enum Error {
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Fhir(#[from] FhirError),
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error(transparent)]
@@ -44,6 +47,7 @@ impl Error {
     pub fn class(&self) -> ExitClass {
         match self {
             Error::Ingest(e) => e.class(),
+            Error::Fhir(e) => e.class(),
             Error::Spec(e) => e.class(),
             Error::Model(e) => e.class(),
             Error::Governance(e) => e.class(),

@@ -3,6 +3,7 @@
 mod exit_codes;
 mod feature_examples;
 mod features_spec;
+mod fhir;
 mod golden;
 mod governance;
 mod malformed;

@@ -198,6 +198,9 @@ pub(super) fn data_quality(ctx: &Context, findings: &mut Vec<Finding>) -> String
             "Details of each problem (column and reason) are not recorded in this run's manifest.",
         )),
     }
+    if let Some(table) = fhir_conversion(&manifest.settings) {
+        dq_parts.push(table);
+    }
     match ctx.counts.imd_unmatched {
         Figure::Count(0) => {}
         f => {
@@ -322,6 +325,44 @@ pub(super) fn headline(ctx: &Context, findings: &[Finding]) -> Result<String, Re
         )
     };
     Ok(format!("{headline}{health}"))
+}
+
+/// When the run's input was a FHIR export (`settings.converted_from`), the
+/// resources its conversion left out: (resource type, problem, action,
+/// count), as counts of records. `None` for a contract extract.
+fn fhir_conversion(settings: &serde_json::Value) -> Option<String> {
+    let from = settings.get("converted_from")?;
+    let conversion = from.get("conversion")?;
+    let mut table = Table::new(
+        "table-fhir-issues",
+        "FHIR resources left out by the conversion",
+        &["resource", "problem", "action", "resources"],
+    );
+    for issue in conversion.get("issues")?.as_array()? {
+        let text = |k: &str| issue.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let count = issue.get("count").and_then(|c| c.as_u64()).unwrap_or(0);
+        table.row(vec![
+            Td::text(text("resource_type")),
+            Td::text(text("reason")),
+            Td::text(text("kind")),
+            Td::num(format_count(count, false)),
+        ]);
+    }
+    table.empty = "No resource was left out.".into();
+    let format = from
+        .get("format")
+        .and_then(|f| f.as_str())
+        .unwrap_or("another format");
+    Some(
+        [
+            p(&format!(
+                "The input was a {} export, converted into the data contract before the checks above (docs/fhir.md). Rejected resources are bad input; dropped ones are left out by a documented rule.",
+                format.to_uppercase()
+            )),
+            table.render(),
+        ]
+        .concat(),
+    )
 }
 
 /// Data-quality issues found anywhere under the manifest's optional

@@ -393,6 +393,20 @@ mod tests {
     }
 
     #[test]
+    fn a_run_on_a_fhir_export_lists_the_resources_its_conversion_left_out() {
+        let mut m = manifest([10, 45, 150, 795]);
+        let plain = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(!plain.contains("table-fhir-issues"), "only for FHIR input");
+        m["settings"] = serde_json::json!({"converted_from": {"format": "fhir", "input": "export",
+            "conversion": {"issues": [{"resource_type": "Condition", "kind": "dropped",
+            "reason": "verificationStatus refuted", "count": 12, "first": ["Condition.ndjson line 9"]}]}}});
+        let html = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(html.contains("id=\"table-fhir-issues\""));
+        assert!(html.contains("verificationStatus refuted") && html.contains(">12<"));
+        assert!(!html.contains("line 9"), "places in files are not shown");
+    }
+
+    #[test]
     fn summaries_feed_the_neighbourhood_and_cross_tab_tables() {
         let m = manifest([10, 45, 150, 795]);
         let dir = run_dir(&m);

@@ -1,0 +1,128 @@
+//! `--input` as a FHIR bulk export: detect it, convert it into a temporary
+//! contract extract that lives as long as the command, and print what the
+//! conversion read and left out (stderr, so `validate --json` stays JSON).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use strata::Error;
+use strata::fhir::{self, ConversionSummary, ConvertOptions};
+
+use super::args::{FhirLookupArgs, InputFormat, SourceArgs};
+
+/// The generator's ground-truth file (`pipeline::study::TRUTH_FILE`).
+const TRUTH_FILE: &str = "truth.parquet";
+
+/// The contract extract a command reads, and the temporary folder holding it
+/// when the input was FHIR (removed when this is dropped).
+pub struct Prepared {
+    pub path: PathBuf,
+    /// `{format, input, conversion}` when the input was converted.
+    pub converted_from: Option<serde_json::Value>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+pub fn options(lookups: &FhirLookupArgs, max_reject_fraction: f64) -> ConvertOptions {
+    ConvertOptions {
+        postcode_lsoa: lookups.postcode_lsoa.clone(),
+        practice_pcn: lookups.practice_pcn.clone(),
+        dmd_bnf: lookups.dmd_bnf.clone(),
+        opt_outs: lookups.opt_outs.clone(),
+        max_reject_fraction,
+    }
+}
+
+/// Converts `input` when it is (or is forced to be) a FHIR export.
+pub fn prepare(
+    input: &Path,
+    source: &SourceArgs,
+    max_reject_fraction: f64,
+) -> anyhow::Result<Prepared> {
+    let is_fhir = match source.input_format {
+        InputFormat::Fhir => true,
+        InputFormat::Contract => false,
+        InputFormat::Auto => fhir::is_export(input),
+    };
+    if !is_fhir {
+        return Ok(Prepared {
+            path: input.to_path_buf(),
+            converted_from: None,
+            _temp: None,
+        });
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("strata-fhir-")
+        .tempdir()
+        .context("creating a temporary folder for the converted FHIR export")?;
+    let path = temp.path().join("extract");
+    let summary = fhir::convert(input, &path, &options(&source.lookups, max_reject_fraction))
+        .map_err(Error::from)
+        .with_context(|| format!("converting the FHIR export {}", input.display()))?;
+    eprint!("{}", describe(input, &summary));
+    // The ground truth of an export made by `strata generate --format fhir`
+    // stays beside the extract, as evaluate expects it.
+    let truth = input.join(TRUTH_FILE);
+    if truth.is_file() {
+        std::fs::copy(&truth, path.join(TRUTH_FILE))
+            .with_context(|| format!("copying {}", truth.display()))?;
+    }
+    let converted_from = serde_json::json!({
+        "format": "fhir",
+        "input": input.display().to_string(),
+        "conversion": summary,
+    });
+    Ok(Prepared {
+        path,
+        converted_from: Some(converted_from),
+        _temp: Some(temp),
+    })
+}
+
+/// A short text account of a conversion.
+pub fn describe(input: &Path, s: &ConversionSummary) -> String {
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "FHIR export {}: read {}\n  contract rows: {}\n",
+        input.display(),
+        list(&s.resources),
+        list(&s.rows)
+    );
+    out += "  note: FHIR carries no registration dates or opt-outs: everyone is taken as registered from birth, with opt-outs only from --opt-outs (docs/fhir.md)\n";
+    if !s.skipped.is_empty() {
+        out += &format!("  skipped (types not mapped): {}\n", list(&s.skipped));
+    }
+    for i in &s.issues {
+        let kind = match i.kind {
+            fhir::map::IssueKind::Rejected => "rejected",
+            fhir::map::IssueKind::Dropped => "dropped",
+        };
+        out += &format!(
+            "  {} {kind} {}: {} (first at {})\n",
+            i.resource_type,
+            i.count,
+            i.reason,
+            i.first.join(", ")
+        );
+    }
+    out
+}
+
+/// Writes a generated contract extract in `contract` as a FHIR export in
+/// `out`, with its truth table and generation report beside it.
+pub fn write_generated(contract: &Path, out: &Path) -> anyhow::Result<()> {
+    let counts = fhir::export::write_export(contract, out).map_err(Error::from)?;
+    for name in ["truth.parquet", "generation-report.json"] {
+        let from = contract.join(name);
+        if from.is_file() {
+            std::fs::copy(&from, out.join(name))
+                .with_context(|| format!("copying {name} into {}", out.display()))?;
+        }
+    }
+    tracing::info!(?counts, "FHIR export written");
+    Ok(())
+}
