@@ -235,27 +235,59 @@ impl PartWriter {
     }
 }
 
+/// One chunk of whole lines: the bytes, and each line's `(line number, start,
+/// end)` with its line ending removed.
+struct Chunk {
+    buf: Vec<u8>,
+    spans: Vec<(u64, usize, usize)>,
+}
+
 /// Reads `path` in chunks of whole lines and hands each chunk to `f` as the
 /// buffer and its lines' `(line number, start, end)` (line ending removed).
+///
+/// Reading (and gunzipping) runs on its own thread, one chunk ahead of `f`,
+/// so the parse of one chunk overlaps the read of the next: on two cores a
+/// serial read left one core idle while the other read. At most two chunks
+/// are held at once; when `f` fails, the reader stops at its next send.
 fn for_each_chunk(
     path: &Path,
     mut f: impl FnMut(&[u8], &[(u64, usize, usize)]) -> Result<(), FhirError>,
 ) -> Result<(), FhirError> {
-    let mut reader = locate::open(path)?;
-    let mut buf = Vec::with_capacity(CHUNK_BYTES + (1 << 16));
-    let mut spans = Vec::new();
+    let reader = locate::open(path)?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, FhirError>>(1);
+        scope.spawn(move || read_chunks(path, reader, &tx));
+        for chunk in rx {
+            let chunk = chunk?;
+            f(&chunk.buf, &chunk.spans)?;
+        }
+        Ok(())
+    })
+}
+
+/// The reading side of [`for_each_chunk`]: sends chunks until the file ends,
+/// a read fails (sent as the error) or the receiver has gone.
+fn read_chunks(
+    path: &Path,
+    mut reader: Box<dyn std::io::BufRead + Send>,
+    tx: &std::sync::mpsc::SyncSender<Result<Chunk, FhirError>>,
+) {
     let mut line_no = 0u64;
     loop {
-        buf.clear();
-        spans.clear();
+        let mut buf = Vec::with_capacity(CHUNK_BYTES + (1 << 16));
+        let mut spans = Vec::new();
         while buf.len() < CHUNK_BYTES {
             let start = buf.len();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| FhirError::Unreadable {
-                    path: path.to_path_buf(),
-                    reason: format!("after line {line_no}: {e}"),
-                })?;
+            let n = match reader.read_until(b'\n', &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = tx.send(Err(FhirError::Unreadable {
+                        path: path.to_path_buf(),
+                        reason: format!("after line {line_no}: {e}"),
+                    }));
+                    return;
+                }
+            };
             if n == 0 {
                 break;
             }
@@ -271,10 +303,9 @@ fn for_each_chunk(
             }
             spans.push((line_no, start, end));
         }
-        if spans.is_empty() {
-            return Ok(());
+        if spans.is_empty() || tx.send(Ok(Chunk { buf, spans })).is_err() {
+            return;
         }
-        f(&buf, &spans)?;
     }
 }
 
@@ -329,7 +360,7 @@ pub fn convert(
 
     let mut summary = ConversionSummary::default();
     let mut issues = Issues::default();
-    let mut writer = PartWriter {
+    let writer = PartWriter {
         out: out.to_path_buf(),
         parts: BTreeMap::new(),
         rows: BTreeMap::new(),
@@ -376,11 +407,80 @@ pub fn convert(
     }
 
     // Pass 2: Patients; pass 3: everything else, checked against them.
+    // Parquet is written on its own thread while the next chunk is parsed.
+    let mut writer = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Rows>(1);
+        let writing = scope.spawn(move || {
+            let mut writer = writer;
+            rx.iter()
+                .try_for_each(|rows| writer.write_rows(rows))
+                .map(|()| writer)
+        });
+        let mapped = map_resources(
+            &typed,
+            &lookups,
+            &organizations,
+            &mut summary,
+            &mut issues,
+            &|rows| tx.send(rows).map_err(|_| writer_stopped(out)),
+        );
+        drop(tx);
+        // A failed write stops the writer, and then every send: its own
+        // error is the one to report.
+        let writer = writing
+            .join()
+            .unwrap_or_else(|_| Err(writer_stopped(out)))?;
+        mapped.map(|()| writer)
+    })?;
+
+    // The required tables exist even when empty, so ingest names the real
+    // problem ("no usable rows") rather than a missing file.
+    for table in [
+        crate::contract::PATIENTS.name,
+        crate::contract::ENCOUNTERS.name,
+    ] {
+        if !writer.parts.contains_key(table) {
+            let df = frames::empty(table).map_err(|e| FhirError::Write {
+                path: out.join(table),
+                reason: e.to_string(),
+            })?;
+            writer.write(table, df)?;
+        }
+    }
+
+    summary.rows = writer.rows;
+    summary.issues = issues.into_counts();
+    check_rejections(&summary, options.max_reject_fraction)?;
+    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    let path = out.join("fhir_conversion.json");
+    std::fs::write(&path, json + "\n").map_err(|e| FhirError::Write {
+        path,
+        reason: e.kind().to_string(),
+    })?;
+    tracing::info!(
+        resources = summary.resources.values().sum::<u64>(),
+        skipped = summary.skipped.values().sum::<u64>(),
+        "FHIR export converted"
+    );
+    Ok(summary)
+}
+
+/// Passes 2 and 3 of [`convert`]: every Patient, then every other mapped
+/// resource checked against those patients; each chunk's contract rows go
+/// to `send` in file order.
+fn map_resources(
+    typed: &[(Option<Kind>, String, PathBuf)],
+    lookups: &Lookups,
+    organizations: &HashMap<String, String>,
+    summary: &mut ConversionSummary,
+    issues: &mut Issues,
+    send: &dyn Fn(Rows) -> Result<(), FhirError>,
+) -> Result<(), FhirError> {
     let mut people: HashSet<String> = HashSet::new();
     for pass_patients in [true, false] {
         let ctx = Context {
-            lookups: &lookups,
-            organizations: &organizations,
+            lookups,
+            organizations,
             patients: (!pass_patients).then_some(&people),
         };
         let mut new_people = Vec::new();
@@ -422,42 +522,21 @@ pub fn convert(
                 if pass_patients {
                     new_people.extend(rows.patients.person_id.iter().cloned());
                 }
-                writer.write_rows(rows)
+                send(rows)
             })?;
         }
         people.extend(new_people);
     }
+    Ok(())
+}
 
-    // The required tables exist even when empty, so ingest names the real
-    // problem ("no usable rows") rather than a missing file.
-    for table in [
-        crate::contract::PATIENTS.name,
-        crate::contract::ENCOUNTERS.name,
-    ] {
-        if !writer.parts.contains_key(table) {
-            let df = frames::empty(table).map_err(|e| FhirError::Write {
-                path: out.join(table),
-                reason: e.to_string(),
-            })?;
-            writer.write(table, df)?;
-        }
+/// The error of a send after the Parquet writer has stopped (its own error
+/// is reported instead when it has one).
+fn writer_stopped(out: &Path) -> FhirError {
+    FhirError::Write {
+        path: out.to_path_buf(),
+        reason: "the Parquet writer stopped".to_string(),
     }
-
-    summary.rows = writer.rows;
-    summary.issues = issues.into_counts();
-    check_rejections(&summary, options.max_reject_fraction)?;
-    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    let path = out.join("fhir_conversion.json");
-    std::fs::write(&path, json + "\n").map_err(|e| FhirError::Write {
-        path,
-        reason: e.kind().to_string(),
-    })?;
-    tracing::info!(
-        resources = summary.resources.values().sum::<u64>(),
-        skipped = summary.skipped.values().sum::<u64>(),
-        "FHIR export converted"
-    );
-    Ok(summary)
 }
 
 fn prepare_out(out: &Path) -> Result<(), FhirError> {
