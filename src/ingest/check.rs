@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::IngestError;
 use super::batch::collect_streaming;
 use super::locate::{TableSource, unreadable};
 use super::person_index::{BIRTH, DEATH, PID};
 use super::scan::{PART, ROW, ScannedTable, is_known_code};
 use crate::contract::{ColumnType, TableSpec};
-use super::IngestError;
 
 /// Column holding the index of the first rule a row breaks (rejected rows only).
 pub(crate) const REASON: &str = "__reason";

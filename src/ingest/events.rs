@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
+use super::IngestError;
 use super::batch::{Batch, Collected, Slot};
 use super::check::{
     BROKEN, Rejections, Rule, TableReport, ValidateOptions, check, plan_table, rejections_sink,
@@ -20,7 +21,6 @@ use super::check::{
 use super::locate::{TableSource, unreadable};
 use super::person_index::{PID, PersonIndex};
 use super::scan::scan_table;
-use super::IngestError;
 
 /// An event table whose validation summary is registered in a batch.
 pub(super) struct PendingTable {

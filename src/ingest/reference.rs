@@ -9,13 +9,13 @@ use std::io::Cursor;
 
 use polars::prelude::*;
 
+use super::IngestError;
 use super::batch::left_join_in_order;
 use super::check::{
     BROKEN, TableReport, ValidateOptions, check, plan_table, summarise, typed_rows,
 };
 use super::locate::{TableSource, unreadable};
 use super::scan::scan_table;
-use super::IngestError;
 
 /// Where the IMD deciles came from.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,0 +1,383 @@
+//! Coverage, so that no feature family falls silent: for each family of
+//! features (utilisation per setting, each code-list score, medicines, social
+//! care, observations) the rows and people of its sources, counted during
+//! the pass that computes the features (no pass of its own), and a warning
+//! when a family has no source at all or touches far fewer people than its
+//! population should give.
+//!
+//! The rule (docs/outputs.md, "coverage"):
+//! - **absent**: a source table is missing from the extract, or a code-list
+//!   score's (table, code system) has no row up to the index date. A score
+//!   family all of whose sources are absent is `absent` (HFRS: not
+//!   computable, null; the other scores: 0 for everyone); one with some
+//!   sources absent is `partial` ("Charlson from SNOMED CT only").
+//! - **sparse**: in a population of at least [`SPARSE_MIN_POPULATION`]
+//!   people, a family whose sources touch fewer than [`SPARSE_SHARE`] (1%) of
+//!   the people in scope. Every family here reaches well over 1% of a
+//!   registered population in England in a year (most over 10%), so 1% is
+//!   "far fewer than expected": a feed cut short or a code system not mapped.
+//!   For a score the people are those with any row of its sources; for an
+//!   event family, those with any non-zero value of its features.
+//!
+//! A model term that reads a feature of an `absent` family makes the run
+//! degraded (the pipeline records it in the manifest).
+
+use polars::prelude::*;
+
+use super::scores::Family;
+use super::spec::{FeatureDef, FeatureKind, Filter};
+use crate::codelists::CodeSystem;
+
+/// The smallest population the sparse rule applies to.
+pub const SPARSE_MIN_POPULATION: u64 = 1000;
+/// A family touching fewer than this share of the population is sparse.
+pub const SPARSE_SHARE: f64 = 0.01;
+
+/// Rows and people of one (table, code system) a score reads, counted as
+/// its rows stream past.
+#[derive(Debug, Clone)]
+pub(super) struct SourceCount {
+    pub table: &'static str,
+    pub system: CodeSystem,
+    pub rows: u64,
+    /// People in scope touched (set by [`SourceCount::restrict`]).
+    pub people: u64,
+    /// Per person key: any row.
+    touched: Vec<bool>,
+}
+
+impl SourceCount {
+    pub fn new(table: &'static str, system: CodeSystem, people: usize) -> SourceCount {
+        SourceCount {
+            table,
+            system,
+            rows: 0,
+            people: 0,
+            touched: vec![false; people],
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, pid: u32) {
+        self.rows += 1;
+        if let Some(t) = self.touched.get_mut(pid as usize) {
+            *t = true;
+        }
+    }
+
+    /// Keeps only the people in scope (`pids`) and counts them.
+    pub fn restrict(mut self, pids: &[u32]) -> SourceCount {
+        let mut kept = vec![false; self.touched.len()];
+        for &p in pids {
+            if let (Some(k), Some(&t)) = (kept.get_mut(p as usize), self.touched.get(p as usize)) {
+                *k = t;
+            }
+        }
+        self.people = kept.iter().filter(|t| **t).count() as u64;
+        self.touched = kept;
+        self
+    }
+
+    fn label(&self) -> String {
+        source_label(self.table, self.system)
+    }
+}
+
+fn source_label(table: &str, system: CodeSystem) -> String {
+    let system = match system {
+        CodeSystem::Icd10 => "ICD-10",
+        CodeSystem::Snomed => "SNOMED CT",
+        CodeSystem::Bnf => "BNF",
+    };
+    format!("{system} {table}")
+}
+
+/// How well a family is covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    Ok,
+    /// Some of a score's sources have no rows.
+    Partial,
+    /// Present, but touching far fewer people than expected.
+    Sparse,
+    /// No source at all.
+    Absent,
+}
+
+/// One source of a family.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceCoverage {
+    /// e.g. `ICD-10 diagnoses`, `encounters`.
+    pub source: String,
+    /// Rows read up to the index date; `None` where not counted separately
+    /// (an event family that is part of a table).
+    pub rows: Option<u64>,
+    /// People in scope with any row of the source (for an event family:
+    /// with any non-zero value of its features).
+    pub people: u64,
+}
+
+/// One feature family's coverage.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FamilyCoverage {
+    pub family: String,
+    /// The features it feeds.
+    pub features: Vec<String>,
+    pub sources: Vec<SourceCoverage>,
+    /// People in scope touched by any of its sources.
+    pub people: u64,
+    pub status: CoverageStatus,
+}
+
+/// Coverage of every feature family of a feature table.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// People in scope.
+    pub population: u64,
+    pub families: Vec<FamilyCoverage>,
+    /// One line per problem, naming the missing source.
+    pub warnings: Vec<String>,
+}
+
+impl Coverage {
+    /// Whether `feature` belongs to a family with no source at all.
+    pub fn is_absent(&self, feature: &str) -> Option<&FamilyCoverage> {
+        self.families
+            .iter()
+            .find(|f| f.status == CoverageStatus::Absent && f.features.iter().any(|n| n == feature))
+    }
+
+    /// Fills the rows of whole-table event families (from the ingest counts).
+    pub fn fill_table_rows(&mut self, rows: impl Fn(&str) -> Option<u64>) {
+        for source in self.families.iter_mut().flat_map(|f| f.sources.iter_mut()) {
+            if source.rows.is_none() && !source.source.contains(':') {
+                source.rows = rows(&source.source);
+            }
+        }
+    }
+}
+
+/// The family of an event feature: its table, and for encounters its
+/// setting and emergency filters ("utilisation: inpatient, emergency").
+fn event_family(table: &str, filters: &[Filter]) -> (String, String) {
+    let name = match table {
+        "encounters" => "utilisation",
+        "medications" => "medicines",
+        "social_care" => "social care",
+        other => other,
+    };
+    let mut parts = Vec::new();
+    for f in filters {
+        match f {
+            Filter::Text { column, any_of } if column == "setting" => parts.push(any_of.join("/")),
+            Filter::Bool { column, value } if column == "emergency" => {
+                parts.push(if *value { "emergency" } else { "not emergency" }.into())
+            }
+            _ => {}
+        }
+    }
+    if table == "encounters" && parts.is_empty() {
+        parts.push("all settings".into());
+    }
+    if parts.is_empty() {
+        (name.to_string(), table.to_string())
+    } else {
+        let part = parts.join(", ");
+        (format!("{name}: {part}"), format!("{table}: {part}"))
+    }
+}
+
+/// Assesses coverage from the score sources counted in the pass and the
+/// finished feature frame (one row per person in scope).
+pub(super) fn assess(
+    frame: &DataFrame,
+    defs: &[FeatureDef],
+    sources: &[SourceCount],
+    present: &[String],
+) -> PolarsResult<Coverage> {
+    let population = frame.height() as u64;
+    let mut families: Vec<FamilyCoverage> = Vec::new();
+    let mut warnings = Vec::new();
+    // Code-list scores.
+    let mut score_families: Vec<Family> = Vec::new();
+    for d in defs {
+        if let FeatureKind::Score { score, .. } = d.kind {
+            let f = Family::of(score);
+            if !score_families.contains(&f) {
+                score_families.push(f);
+            }
+        }
+    }
+    for family in score_families {
+        let features: Vec<String> = defs
+            .iter()
+            .filter(|d| matches!(d.kind, FeatureKind::Score { score, .. } if Family::of(score) == family))
+            .map(|d| d.name.clone())
+            .collect();
+        let counted: Vec<&SourceCount> = family
+            .sources()
+            .iter()
+            .filter_map(|(t, s)| sources.iter().find(|c| c.table == *t && c.system == *s))
+            .collect();
+        let mut union = vec![false; counted.first().map_or(0, |c| c.touched.len())];
+        for c in &counted {
+            for (u, t) in union.iter_mut().zip(&c.touched) {
+                *u |= *t;
+            }
+        }
+        let people = union.iter().filter(|t| **t).count() as u64;
+        let list: Vec<SourceCoverage> = family
+            .sources()
+            .iter()
+            .map(|(t, s)| {
+                let c = counted.iter().find(|c| c.table == *t && c.system == *s);
+                SourceCoverage {
+                    source: source_label(t, *s),
+                    rows: Some(c.map_or(0, |c| c.rows)),
+                    people: c.map_or(0, |c| c.people),
+                }
+            })
+            .collect();
+        let missing: Vec<&str> = list
+            .iter()
+            .filter(|s| s.rows == Some(0))
+            .map(|s| s.source.as_str())
+            .collect();
+        let found: Vec<&str> = list
+            .iter()
+            .filter(|s| s.rows != Some(0))
+            .map(|s| s.source.as_str())
+            .collect();
+        let status = if found.is_empty() {
+            let what = if family == Family::Hfrs {
+                "not computable (null for everyone)"
+            } else {
+                "0 for everyone"
+            };
+            warnings.push(format!(
+                "no {}: {} {what}",
+                missing.join(" or "),
+                family.name()
+            ));
+            CoverageStatus::Absent
+        } else if !missing.is_empty() {
+            let from: Vec<String> = counted
+                .iter()
+                .filter(|c| c.rows > 0)
+                .map(|c| c.label())
+                .collect();
+            warnings.push(format!(
+                "no {}: {} from {} only",
+                missing.join(" or "),
+                family.name(),
+                from.join(" and ")
+            ));
+            CoverageStatus::Partial
+        } else {
+            sparse(family.name(), people, population, &mut warnings)
+        };
+        families.push(FamilyCoverage {
+            family: family.name().to_string(),
+            features,
+            sources: list,
+            people,
+            status,
+        });
+    }
+    // Event features, by table and setting.
+    let mut events: Vec<(String, String, String, Vec<String>)> = Vec::new();
+    for d in defs {
+        if let FeatureKind::Events { table, filters, .. } = &d.kind {
+            let (family, source) = event_family(table, filters);
+            match events.iter_mut().find(|e| e.0 == family) {
+                Some(e) => e.3.push(d.name.clone()),
+                None => events.push((family, source, table.to_string(), vec![d.name.clone()])),
+            }
+        }
+    }
+    for (family, source, table, features) in events {
+        let has_table = present.iter().any(|t| *t == table);
+        let people = if has_table {
+            people_with_values(frame, &features)?
+        } else {
+            0
+        };
+        let status = if !has_table {
+            warnings.push(format!(
+                "no {table} table: {family} features are 0 or empty for everyone"
+            ));
+            CoverageStatus::Absent
+        } else {
+            sparse(&family, people, population, &mut warnings)
+        };
+        families.push(FamilyCoverage {
+            family,
+            features,
+            sources: vec![SourceCoverage {
+                source,
+                rows: if has_table { None } else { Some(0) },
+                people,
+            }],
+            people,
+            status,
+        });
+    }
+    Ok(Coverage {
+        population,
+        families,
+        warnings,
+    })
+}
+
+/// The sparse rule (module docs).
+fn sparse(
+    family: &str,
+    people: u64,
+    population: u64,
+    warnings: &mut Vec<String>,
+) -> CoverageStatus {
+    if population >= SPARSE_MIN_POPULATION && (people as f64) < SPARSE_SHARE * population as f64 {
+        warnings.push(format!(
+            "{family}: its sources touch {people} of {population} people in scope (under {:.0}%): far fewer than expected",
+            SPARSE_SHARE * 100.0
+        ));
+        CoverageStatus::Sparse
+    } else {
+        CoverageStatus::Ok
+    }
+}
+
+/// People (rows of `frame`) with a non-zero, non-empty value in any of `features`.
+fn people_with_values(frame: &DataFrame, features: &[String]) -> PolarsResult<u64> {
+    let mut any = vec![false; frame.height()];
+    for name in features {
+        let Ok(column) = frame.column(name) else {
+            continue;
+        };
+        match column.dtype() {
+            DataType::Boolean => {
+                for (a, v) in any.iter_mut().zip(column.bool()?.iter()) {
+                    *a |= v == Some(true);
+                }
+            }
+            DataType::String => {
+                for (a, v) in any.iter_mut().zip(column.str()?.iter()) {
+                    *a |= v.is_some_and(|s| !s.is_empty());
+                }
+            }
+            dt if dt.is_primitive_numeric() => {
+                let values = column.cast(&DataType::Float64)?;
+                for (a, v) in any.iter_mut().zip(values.f64()?.iter()) {
+                    *a |= v.is_some_and(|x| x != 0.0);
+                }
+            }
+            _ => {
+                for (a, n) in any.iter_mut().zip(column.is_not_null().iter()) {
+                    *a |= n == Some(true);
+                }
+            }
+        }
+    }
+    Ok(any.iter().filter(|a| **a).count() as u64)
+}
