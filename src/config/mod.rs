@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::codelists::ListFiles;
 use crate::cohort::TierConfig;
 use crate::error::ExitClass;
 use crate::governance::disclosure::DisclosureProfile;
@@ -40,6 +41,8 @@ pub struct FileConfig {
     pub disclosure: DisclosureSection,
     /// `[evaluate]`: top shares and fairness limits for `strata evaluate`.
     pub evaluate: EvaluateOptions,
+    /// `[codelists]`: files replacing the built-in score code lists.
+    pub codelists: ListFiles,
 }
 
 /// `[disclosure]`: statistical disclosure control of the summaries.
@@ -188,6 +191,8 @@ pub struct RunPlan {
     /// Key for pseudonymising NHS-number person ids (never serialised).
     #[serde(skip)]
     pub pseudonym_key: Option<PseudonymKey>,
+    /// Files replacing built-in score code lists (none: all built in).
+    pub codelists: ListFiles,
 }
 
 fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -245,6 +250,7 @@ impl RunPlan {
                     ))
                 })?,
             pseudonym_key: flags.pseudonym_key,
+            codelists: file.codelists,
         })
     }
 }
