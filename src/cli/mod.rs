@@ -117,10 +117,14 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 max_reject_fraction: file.validation.max_reject_fraction,
             };
             let extract = pipeline::validate(&a.input, &options)?;
+            let coverage = pipeline::source_warnings(&extract.report)?;
             if a.json {
+                for w in &coverage {
+                    tracing::warn!("coverage: {w}");
+                }
                 println!("{}", serde_json::to_string_pretty(&extract.report)?);
             } else {
-                print!("{}", report::validation(&extract.report));
+                print!("{}", report::validation(&extract.report, &coverage));
             }
         }
         Command::Train(a) => {
@@ -145,6 +149,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 outcome,
                 temporal_index: a.temporal_index_date,
                 options: file.evaluate,
+                codelists: file.codelists,
             };
             let model = pipeline::train_model(&plan)?;
             model.save(&a.out).map_err(Error::from)?;
@@ -162,6 +167,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 features: a.features,
                 options: file.evaluate,
+                codelists: file.codelists,
             };
             let evaluation = pipeline::evaluate_model(&plan)?;
             print!("{}", evaluation.to_text());

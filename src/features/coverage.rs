@@ -29,6 +29,7 @@ use polars::prelude::*;
 use super::scores::Family;
 use super::spec::{FeatureDef, FeatureKind, Filter};
 use crate::codelists::CodeSystem;
+use crate::ingest::ValidationReport;
 
 /// The smallest population the sparse rule applies to.
 pub const SPARSE_MIN_POPULATION: u64 = 1000;
@@ -81,10 +82,6 @@ impl SourceCount {
         self.people = kept.iter().filter(|t| **t).count() as u64;
         self.touched = kept;
         self
-    }
-
-    fn label(&self) -> String {
-        source_label(self.table, self.system)
     }
 }
 
@@ -249,44 +246,7 @@ pub(super) fn assess(
                 }
             })
             .collect();
-        let missing: Vec<&str> = list
-            .iter()
-            .filter(|s| s.rows == Some(0))
-            .map(|s| s.source.as_str())
-            .collect();
-        let found: Vec<&str> = list
-            .iter()
-            .filter(|s| s.rows != Some(0))
-            .map(|s| s.source.as_str())
-            .collect();
-        let status = if found.is_empty() {
-            let what = if family == Family::Hfrs {
-                "not computable (null for everyone)"
-            } else {
-                "0 for everyone"
-            };
-            warnings.push(format!(
-                "no {}: {} {what}",
-                missing.join(" or "),
-                family.name()
-            ));
-            CoverageStatus::Absent
-        } else if !missing.is_empty() {
-            let from: Vec<String> = counted
-                .iter()
-                .filter(|c| c.rows > 0)
-                .map(|c| c.label())
-                .collect();
-            warnings.push(format!(
-                "no {}: {} from {} only",
-                missing.join(" or "),
-                family.name(),
-                from.join(" and ")
-            ));
-            CoverageStatus::Partial
-        } else {
-            sparse(family.name(), people, population, &mut warnings)
-        };
+        let status = score_status(family, &list, people, population, &mut warnings);
         families.push(FamilyCoverage {
             family: family.name().to_string(),
             features,
@@ -338,6 +298,99 @@ pub(super) fn assess(
         families,
         warnings,
     })
+}
+
+/// The absent and partial rules of a code-list score (module docs), then
+/// the sparse rule.
+fn score_status(
+    family: Family,
+    list: &[SourceCoverage],
+    people: u64,
+    population: u64,
+    warnings: &mut Vec<String>,
+) -> CoverageStatus {
+    let missing: Vec<&str> = list
+        .iter()
+        .filter(|s| s.rows == Some(0))
+        .map(|s| s.source.as_str())
+        .collect();
+    let found: Vec<&str> = list
+        .iter()
+        .filter(|s| s.rows != Some(0))
+        .map(|s| s.source.as_str())
+        .collect();
+    if found.is_empty() {
+        let what = if family == Family::Hfrs {
+            "not computable (null for everyone)"
+        } else {
+            "0 for everyone"
+        };
+        warnings.push(format!(
+            "no {}: {} {what}",
+            missing.join(" or "),
+            family.name()
+        ));
+        CoverageStatus::Absent
+    } else if !missing.is_empty() {
+        warnings.push(format!(
+            "no {}: {} from {} only",
+            missing.join(" or "),
+            family.name(),
+            found.join(" and ")
+        ));
+        CoverageStatus::Partial
+    } else {
+        sparse(family.name(), people, population, warnings)
+    }
+}
+
+/// The warnings about absent sources that a validation report alone can
+/// give (`strata validate`: no feature pass, so no people counts and no
+/// sparse rule): tables missing, and code systems with no valid row.
+pub fn source_warnings(report: &ValidationReport, defs: &[FeatureDef]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut seen: Vec<Family> = Vec::new();
+    for d in defs {
+        let FeatureKind::Score { score, .. } = d.kind else {
+            continue;
+        };
+        let family = Family::of(score);
+        if seen.contains(&family) {
+            continue;
+        }
+        seen.push(family);
+        let list: Vec<SourceCoverage> = family
+            .sources()
+            .iter()
+            .map(|(table, system)| SourceCoverage {
+                source: source_label(table, *system),
+                rows: Some(report.table(table).map_or(0, |t| {
+                    t.code_systems
+                        .iter()
+                        .find(|(s, _)| s == system.name())
+                        .map_or(0, |(_, n)| *n)
+                })),
+                people: 0,
+            })
+            .collect();
+        score_status(family, &list, 0, 0, &mut warnings);
+    }
+    let mut tables: Vec<(&str, String)> = Vec::new();
+    for d in defs {
+        if let FeatureKind::Events { table, filters, .. } = &d.kind
+            && report.table(table).is_none()
+            && !tables.iter().any(|(t, _)| t == table)
+        {
+            tables.push((table, event_family(table, filters).0));
+        }
+    }
+    for (table, family) in tables {
+        let family = family.split(':').next().unwrap_or(&family).to_string();
+        warnings.push(format!(
+            "no {table} table: {family} features are 0 or empty for everyone"
+        ));
+    }
+    warnings
 }
 
 /// The sparse rule (module docs).

@@ -26,7 +26,7 @@ use crate::governance::GovernanceError;
 use crate::governance::disclosure::DisclosureProfile;
 use crate::governance::pseudonym;
 use crate::ingest::IngestError;
-use crate::ingest::{self, Batch, Extract, PID, ValidateOptions};
+use crate::ingest::{self, Batch, Extract, PID, ValidateOptions, ValidationReport};
 use crate::model::explain::top_reasons;
 use crate::model::{DesignMatrix, ModelFile, score};
 use crate::products::ranking::ranked_order;
@@ -425,6 +425,16 @@ fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift:
         tier_shares: tiers.into_iter().map(|(t, c)| (t, c as f64 / n)).collect(),
         missingness,
     })
+}
+
+/// The absent feature sources a validation report shows (tables missing,
+/// code systems with no row), for the built-in catalogue: `strata validate`.
+pub fn source_warnings(report: &ValidationReport) -> Result<Vec<String>> {
+    let set = FeatureSet::builtin()?;
+    Ok(crate::features::coverage::source_warnings(
+        report,
+        set.defs(),
+    ))
 }
 
 /// The model's terms whose feature belongs to a family with no source at
