@@ -177,3 +177,34 @@ fn a_code_list_with_an_unknown_category_is_refused_naming_file_line_and_column()
         "{err}"
     );
 }
+
+#[test]
+fn validate_names_the_absent_source_from_its_one_pass() {
+    let dir = gp_only_folder();
+    let result = strata(dir.path(), &["validate", "--input", "sample-data"]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let out = crate::support::stdout(&result);
+    assert!(
+        out.contains("diagnoses by code system: icd10 0, snomed "),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "coverage warning: no ICD-10 diagnoses: HFRS not computable (null for everyone)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "coverage warning: no ICD-10 diagnoses: Charlson from SNOMED CT diagnoses only"
+        ),
+        "{out}"
+    );
+    // The full sample data has every source.
+    let full = strata(&root(), &["validate", "--input", "sample-data"]);
+    let out = crate::support::stdout(&full);
+    assert!(
+        out.contains("coverage: every feature source is present"),
+        "{out}"
+    );
+}
