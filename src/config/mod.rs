@@ -307,6 +307,31 @@ mod tests {
     }
 
     #[test]
+    fn codelists_name_replacement_files_and_reach_the_run_plan() {
+        let file = FileConfig::parse("[codelists]\ncharlson_snomed = \"lists/charlson.csv\"\n")
+            .expect("valid");
+        assert_eq!(
+            file.codelists.charlson_snomed.as_deref(),
+            Some(Path::new("lists/charlson.csv"))
+        );
+        assert_eq!(
+            file.codelists.charlson_icd10, None,
+            "the others stay built in"
+        );
+        let today = NaiveDate::from_ymd_opt(2025, 6, 1).expect("date");
+        let plan = RunPlan::resolve(file, RunOverrides::default(), today).expect("plan");
+        assert_eq!(
+            plan.codelists.charlson_snomed.as_deref(),
+            Some(Path::new("lists/charlson.csv"))
+        );
+        // The default names no file; a misspelt list is an error.
+        assert_eq!(FileConfig::default().codelists, ListFiles::default());
+        let e = FileConfig::parse("[codelists]\ncharlson_snowmed = \"x.csv\"\n")
+            .expect_err("unknown list");
+        assert!(e.contains("charlson_snowmed"), "{e}");
+    }
+
+    #[test]
     fn a_misspelt_key_gets_the_nearest_valid_key() {
         let e = FileConfig::parse("[tiers]\nvery_hihg = 0.01\n").expect_err("typo");
         assert!(e.contains("unknown field `very_hihg`"), "{e}");

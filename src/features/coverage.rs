@@ -267,7 +267,7 @@ pub(super) fn assess(
         }
     }
     for (family, source, table, features) in events {
-        let has_table = present.iter().any(|t| *t == table);
+        let has_table = present.contains(&table);
         let people = if has_table {
             people_with_values(frame, &features)?
         } else {
@@ -449,4 +449,100 @@ fn people_with_values(frame: &DataFrame, features: &[String]) -> PolarsResult<u6
         }
     }
     Ok(any.iter().filter(|a| **a).count() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(rows: u64) -> SourceCoverage {
+        SourceCoverage {
+            source: "x".into(),
+            rows: Some(rows),
+            people: 0,
+        }
+    }
+
+    #[test]
+    fn the_sparse_rule_is_under_one_percent_of_at_least_a_thousand_people() {
+        let mut w = Vec::new();
+        // 1,000 people: 9 touched is under 1% (10), sparse; 10 is not.
+        assert_eq!(sparse("medicines", 9, 1000, &mut w), CoverageStatus::Sparse);
+        assert_eq!(sparse("medicines", 10, 1000, &mut w), CoverageStatus::Ok);
+        // Under 1,000 people the rule does not apply, even with nobody touched.
+        assert_eq!(sparse("medicines", 0, 999, &mut w), CoverageStatus::Ok);
+        // Social care: 0.1%, so 1 of 1,000 is enough, 0 is not.
+        assert_eq!(sparse("social care", 1, 1000, &mut w), CoverageStatus::Ok);
+        assert_eq!(
+            sparse("social care", 0, 1000, &mut w),
+            CoverageStatus::Sparse
+        );
+        assert_eq!(w.len(), 2);
+        assert!(
+            w[0].starts_with("medicines: its sources touch under 1%"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("under 0.1%"), "{w:?}");
+    }
+
+    #[test]
+    fn a_score_without_one_code_system_is_partial_and_without_all_absent() {
+        let labelled = |label: &str, rows| SourceCoverage {
+            source: label.into(),
+            ..source(rows)
+        };
+        let mut w = Vec::new();
+        let both = [
+            labelled("ICD-10 diagnoses", 0),
+            labelled("SNOMED CT diagnoses", 5),
+        ];
+        assert_eq!(
+            score_status(Family::Charlson, &both, 5, 10, &mut w),
+            CoverageStatus::Partial
+        );
+        assert_eq!(
+            w,
+            ["no ICD-10 diagnoses: Charlson from SNOMED CT diagnoses only"]
+        );
+        w.clear();
+        let icd10 = [labelled("ICD-10 diagnoses", 0)];
+        assert_eq!(
+            score_status(Family::Hfrs, &icd10, 0, 10, &mut w),
+            CoverageStatus::Absent
+        );
+        assert_eq!(
+            w,
+            ["no ICD-10 diagnoses: HFRS not computable (null for everyone)"]
+        );
+        w.clear();
+        let present = [labelled("ICD-10 diagnoses", 3)];
+        assert_eq!(
+            score_status(Family::Hfrs, &present, 3, 10, &mut w),
+            CoverageStatus::Ok
+        );
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn encounter_families_are_named_by_setting_then_emergency() {
+        let filters = [
+            Filter::Bool {
+                column: "emergency".into(),
+                value: true,
+            },
+            Filter::Text {
+                column: "setting".into(),
+                any_of: vec!["inpatient".into()],
+            },
+        ];
+        assert_eq!(
+            event_family("encounters", &filters).0,
+            "utilisation: inpatient, emergency"
+        );
+        assert_eq!(
+            event_family("encounters", &[]).0,
+            "utilisation: all settings"
+        );
+        assert_eq!(event_family("medications", &[]).0, "medicines");
+    }
 }

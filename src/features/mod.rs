@@ -198,7 +198,7 @@ impl FeaturePlan {
         let not_computable: Vec<String> = frame
             .columns()
             .iter()
-            .filter(|c| c.len() > 0 && c.null_count() == c.len())
+            .filter(|c| !c.is_empty() && c.null_count() == c.len())
             .filter(|c| {
                 self.defs.iter().any(|d| {
                     d.name == c.name().as_str() && matches!(d.kind, FeatureKind::Score { .. })

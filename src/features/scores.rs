@@ -32,6 +32,9 @@ use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 /// A category set as bits (wide enough for the 109 HFRS groups).
 type Set = u128;
 
+/// Each person's set, per (family, window).
+type SetsByTarget = BTreeMap<(Family, Window), Vec<Set>>;
+
 /// Which code list a score reads, and where its codes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Family {
@@ -490,7 +493,7 @@ impl PersonSets {
         readers
     }
 
-    fn into_map(self) -> (BTreeMap<(Family, Window), Vec<Set>>, Vec<SourceCount>) {
+    fn into_map(self) -> (SetsByTarget, Vec<SourceCount>) {
         let sets = self
             .targets
             .into_iter()
