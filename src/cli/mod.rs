@@ -123,10 +123,14 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let extract = pipeline::validate(&prepared.path, &options)?;
+            let coverage = pipeline::source_warnings(&extract.report)?;
             if a.json {
+                for w in &coverage {
+                    tracing::warn!("coverage: {w}");
+                }
                 println!("{}", serde_json::to_string_pretty(&extract.report)?);
             } else {
-                print!("{}", report::validation(&extract.report));
+                print!("{}", report::validation(&extract.report, &coverage));
             }
         }
         Command::Train(a) => {
@@ -152,6 +156,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 outcome,
                 temporal_index: a.temporal_index_date,
                 options: file.evaluate,
+                codelists: file.codelists,
             };
             let model = pipeline::train_model(&plan)?;
             model.save(&a.out).map_err(Error::from)?;
@@ -170,6 +175,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 today: today(),
                 features: a.features,
                 options: file.evaluate,
+                codelists: file.codelists,
             };
             let evaluation = pipeline::evaluate_model(&plan)?;
             print!("{}", evaluation.to_text());

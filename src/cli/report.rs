@@ -8,7 +8,7 @@ use strata::model::ModelFile;
 use strata::pipeline::RunOutcome;
 
 /// The per-table validation report.
-pub fn validation(report: &ValidationReport) -> String {
+pub fn validation(report: &ValidationReport, coverage: &[String]) -> String {
     let mut out = String::new();
     for t in &report.tables {
         let _ = writeln!(
@@ -36,6 +36,20 @@ pub fn validation(report: &ValidationReport) -> String {
         "IMD deciles: {}; {} patients with an LSOA not in the table",
         report.imd.source, report.imd.unmatched_lsoa
     );
+    for t in report.tables.iter().filter(|t| !t.code_systems.is_empty()) {
+        let systems: Vec<String> = t
+            .code_systems
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        let _ = writeln!(out, "{} by code system: {}", t.table, systems.join(", "));
+    }
+    if coverage.is_empty() {
+        let _ = writeln!(out, "coverage: every feature source is present");
+    }
+    for w in coverage {
+        let _ = writeln!(out, "coverage warning: {w}");
+    }
     out
 }
 

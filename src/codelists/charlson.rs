@@ -89,7 +89,7 @@ impl CharlsonCategory {
         }
     }
 
-    fn from_key(key: &str) -> Option<Self> {
+    pub(super) fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.key() == key)
     }
 }

@@ -154,7 +154,7 @@ impl ElixhauserCategory {
         1 << (self as u8)
     }
 
-    fn from_key(key: &str) -> Option<Self> {
+    pub(super) fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.key() == key)
     }
 

@@ -12,7 +12,10 @@
 //! - [`load`]: code-list files (CSV) and the matching rules, for built-in
 //!   and user lists alike;
 //! - [`charlson`], [`elixhauser`], [`hfrs`], [`efi`]: the published scores;
-//! - [`ltc`]: long-term condition flags.
+//! - [`ltc`]: long-term condition flags;
+//! - [`scorelists`]: the Charlson and Elixhauser lists of a run per code
+//!   system (ICD-10, SNOMED CT), built in or replaced from `strata.toml`,
+//!   and the checksum of every list used.
 //!
 //! This module never reads event data and never panics on a code.
 
@@ -24,6 +27,7 @@ mod error;
 pub mod hfrs;
 pub mod load;
 pub mod ltc;
+pub mod scorelists;
 
 pub use charlson::{CharlsonCategory, CharlsonWeights, charlson_categories, charlson_score};
 pub use code::{
@@ -41,3 +45,4 @@ pub use error::SpecError;
 pub use hfrs::{HfrsBand, hfrs_band, hfrs_group, hfrs_score, hfrs_weight};
 pub use load::{Codelist, Entry};
 pub use ltc::{Ltc, ltc_categories, ltc_count};
+pub use scorelists::{ListFiles, ListUse, ScoreLists};

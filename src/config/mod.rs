@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::codelists::ListFiles;
 use crate::cohort::TierConfig;
 use crate::error::ExitClass;
 use crate::governance::disclosure::DisclosureProfile;
@@ -40,6 +41,8 @@ pub struct FileConfig {
     pub disclosure: DisclosureSection,
     /// `[evaluate]`: top shares and fairness limits for `strata evaluate`.
     pub evaluate: EvaluateOptions,
+    /// `[codelists]`: files replacing the built-in score code lists.
+    pub codelists: ListFiles,
 }
 
 /// `[disclosure]`: statistical disclosure control of the summaries.
@@ -192,6 +195,8 @@ pub struct RunPlan {
     /// original input and the conversion's counts, recorded in the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<serde_json::Value>,
+    /// Files replacing built-in score code lists (none: all built in).
+    pub codelists: ListFiles,
 }
 
 fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -250,6 +255,7 @@ impl RunPlan {
                 })?,
             pseudonym_key: flags.pseudonym_key,
             converted_from: None,
+            codelists: file.codelists,
         })
     }
 }
@@ -303,6 +309,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn codelists_name_replacement_files_and_reach_the_run_plan() {
+        let file = FileConfig::parse("[codelists]\ncharlson_snomed = \"lists/charlson.csv\"\n")
+            .expect("valid");
+        assert_eq!(
+            file.codelists.charlson_snomed.as_deref(),
+            Some(Path::new("lists/charlson.csv"))
+        );
+        assert_eq!(
+            file.codelists.charlson_icd10, None,
+            "the others stay built in"
+        );
+        let today = NaiveDate::from_ymd_opt(2025, 6, 1).expect("date");
+        let plan = RunPlan::resolve(file, RunOverrides::default(), today).expect("plan");
+        assert_eq!(
+            plan.codelists.charlson_snomed.as_deref(),
+            Some(Path::new("lists/charlson.csv"))
+        );
+        // The default names no file; a misspelt list is an error.
+        assert_eq!(FileConfig::default().codelists, ListFiles::default());
+        let e = FileConfig::parse("[codelists]\ncharlson_snowmed = \"x.csv\"\n")
+            .expect_err("unknown list");
+        assert!(e.contains("charlson_snowmed"), "{e}");
     }
 
     #[test]

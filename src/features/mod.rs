@@ -14,6 +14,7 @@
 //! way ([`scores`]). Nothing is joined back: columns are read out by [`PID`].
 
 pub mod catalogue;
+pub mod coverage;
 mod error;
 mod events;
 pub mod examples;
@@ -24,12 +25,14 @@ pub mod spec;
 mod tally;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use crate::codelists::SpecError;
+use crate::codelists::{ScoreLists, SpecError};
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
+pub use coverage::{Coverage, CoverageStatus, FamilyCoverage};
 pub use error::{FeatureError, Result};
 pub use spec::{FeatureDef, FeatureKind, FeatureType, WhenNone};
 
@@ -43,6 +46,8 @@ pub const KEY_COLUMNS: &[&str] = &["person_id", "practice_code", "pcn_code", "ls
 #[derive(Debug, Clone)]
 pub struct FeatureSet {
     defs: Vec<FeatureDef>,
+    /// The code lists of the Charlson and Elixhauser scores (built in unless replaced).
+    lists: Arc<ScoreLists>,
 }
 
 impl FeatureSet {
@@ -50,7 +55,19 @@ impl FeatureSet {
     pub fn builtin() -> Result<FeatureSet> {
         Ok(FeatureSet {
             defs: spec::builtin()?,
+            lists: Arc::new(ScoreLists::builtin()?.clone()),
         })
+    }
+
+    /// The same features, scored with `lists`.
+    pub fn with_lists(mut self, lists: ScoreLists) -> FeatureSet {
+        self.lists = Arc::new(lists);
+        self
+    }
+
+    /// The score code lists used (for the manifest's checksums).
+    pub fn lists(&self) -> &ScoreLists {
+        &self.lists
     }
 
     /// The built-in catalogue plus the features declared in `path`.
@@ -81,6 +98,8 @@ pub struct FeatureTable {
     pub index_date: NaiveDate,
     /// [`PID`], the [`KEY_COLUMNS`], then one column per feature in definition order.
     pub frame: DataFrame,
+    /// The rows and people behind each feature family, and what is missing.
+    pub coverage: Coverage,
 }
 
 /// First day of the 12-month window ending on `index`.
@@ -122,6 +141,8 @@ pub struct FeaturePlan {
     /// Each event table's pass and the per-person tally it fills.
     events: Vec<(Slot, events::TablePass)>,
     scores: Option<scores::ScorePlan>,
+    /// The event tables the extract has.
+    present: Vec<String>,
 }
 
 impl FeaturePlan {
@@ -142,7 +163,18 @@ impl FeaturePlan {
             defs: set.defs().to_vec(),
             people,
             events,
-            scores: scores::ScorePlan::new(extract, index, set.defs(), batch)?,
+            scores: scores::ScorePlan::new(
+                extract,
+                index,
+                set.defs(),
+                Arc::clone(&set.lists),
+                batch,
+            )?,
+            present: crate::contract::TABLES
+                .iter()
+                .filter(|t| extract.table(t.name).is_some())
+                .map(|t| t.name.to_string())
+                .collect(),
         })
     }
 
@@ -155,14 +187,31 @@ impl FeaturePlan {
             let columns = pass.tally.columns(&pids)?;
             frame.hstack_mut(&columns)?;
         }
+        let mut sources = Vec::new();
         if let Some(scores) = self.scores {
-            let scored = scores.finish(collected, &frame)?;
+            let (scored, counted) = scores.finish(collected, &frame)?;
             frame.hstack_mut(&scored)?;
+            sources = counted;
         }
-        let frame = finish(frame, &self.defs)?;
+        // A score with no source of its code system at all (HFRS without
+        // ICD-10) stays null: not computable, not 0.
+        let not_computable: Vec<String> = frame
+            .columns()
+            .iter()
+            .filter(|c| !c.is_empty() && c.null_count() == c.len())
+            .filter(|c| {
+                self.defs.iter().any(|d| {
+                    d.name == c.name().as_str() && matches!(d.kind, FeatureKind::Score { .. })
+                })
+            })
+            .map(|c| c.name().to_string())
+            .collect();
+        let frame = finish(frame, &self.defs, &not_computable)?;
+        let coverage = coverage::assess(&frame, &self.defs, &sources, &self.present)?;
         Ok(FeatureTable {
             index_date: self.index,
             frame,
+            coverage,
         })
     }
 }
@@ -170,7 +219,7 @@ impl FeaturePlan {
 /// Fills "no events" (0 or false), derives thresholds and puts columns in order.
 /// A feature whose source table the extract lacks (a GP-only extract has no
 /// `social_care`) is computed over no events: 0, false or null by its type.
-fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
+fn finish(frame: DataFrame, defs: &[FeatureDef], not_computable: &[String]) -> Result<DataFrame> {
     let absent: Vec<Expr> = defs
         .iter()
         .filter(|d| {
@@ -195,6 +244,10 @@ fn finish(frame: DataFrame, defs: &[FeatureDef]) -> Result<DataFrame> {
             continue;
         }
         let column = col(def.name.as_str());
+        if not_computable.contains(&def.name) {
+            filled.push(column.alias(def.name.as_str()));
+            continue;
+        }
         // A score over no codes is the score of an empty set, not unknown.
         let expr = match (def.when_none(), def.output_type()) {
             (spec::WhenNone::Zero, FeatureType::Number) => column.fill_null(lit(0.0)),

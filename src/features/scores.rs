@@ -19,21 +19,25 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::Result;
+use super::coverage::SourceCount;
 use super::epoch_days;
 use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
 use crate::codelists::{
-    CharlsonCategory, CharlsonWeights, CodeSystem, charlson_categories, charlson_score,
-    efi_category, efi_deficits, efi_polypharmacy, efi_score, elixhauser_categories,
-    elixhauser_score, hfrs_group, hfrs_score, ltc_categories, ltc_count,
+    CharlsonCategory, CharlsonWeights, CodeSystem, ScoreLists, charlson_score, efi_category,
+    efi_deficits, efi_polypharmacy, efi_score, elixhauser_score, hfrs_group, hfrs_score,
+    ltc_categories, ltc_count,
 };
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 
 /// A category set as bits (wide enough for the 109 HFRS groups).
 type Set = u128;
 
+/// Each person's set, per (family, window).
+type SetsByTarget = BTreeMap<(Family, Window), Vec<Set>>;
+
 /// Which code list a score reads, and where its codes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Family {
+pub(super) enum Family {
     Charlson,
     Elixhauser,
     Hfrs,
@@ -42,7 +46,7 @@ enum Family {
 }
 
 impl Family {
-    fn of(score: Score) -> Family {
+    pub(super) fn of(score: Score) -> Family {
         match score {
             Score::Charlson1987 | Score::CharlsonQuan2011 | Score::MetastaticCancer => {
                 Family::Charlson
@@ -54,16 +58,27 @@ impl Family {
         }
     }
 
-    /// (table, code system) pairs whose codes count.
-    fn sources(self) -> &'static [(&'static str, CodeSystem)] {
+    /// The family's name in coverage reports.
+    pub(super) fn name(self) -> &'static str {
         match self {
-            Family::Charlson | Family::Elixhauser | Family::Hfrs => {
-                &[("diagnoses", CodeSystem::Icd10)]
-            }
-            Family::Ltc => &[
+            Family::Charlson => "Charlson",
+            Family::Elixhauser => "Elixhauser",
+            Family::Hfrs => "HFRS",
+            Family::Ltc => "long-term conditions",
+            Family::Efi => "eFI",
+        }
+    }
+
+    /// (table, code system) pairs whose codes count: Charlson and
+    /// Elixhauser from hospital ICD-10 and primary-care SNOMED CT diagnoses
+    /// (the union of categories), HFRS from ICD-10 only.
+    pub(super) fn sources(self) -> &'static [(&'static str, CodeSystem)] {
+        match self {
+            Family::Charlson | Family::Elixhauser | Family::Ltc => &[
                 ("diagnoses", CodeSystem::Icd10),
                 ("diagnoses", CodeSystem::Snomed),
             ],
+            Family::Hfrs => &[("diagnoses", CodeSystem::Icd10)],
             Family::Efi => &[
                 ("diagnoses", CodeSystem::Snomed),
                 ("observations", CodeSystem::Snomed),
@@ -71,11 +86,12 @@ impl Family {
         }
     }
 
-    fn categories(self, system: CodeSystem, code: &str) -> Set {
+    fn categories(self, lists: &ScoreLists, system: CodeSystem, code: &str) -> Set {
         match self {
-            Family::Charlson => Set::from(charlson_categories(code)),
-            Family::Elixhauser => Set::from(elixhauser_categories(code)),
-            Family::Hfrs => hfrs_group(code).map_or(0, |g| 1 << g),
+            Family::Charlson => Set::from(lists.charlson(system, code)),
+            Family::Elixhauser => Set::from(lists.elixhauser(system, code)),
+            Family::Hfrs if system == CodeSystem::Icd10 => hfrs_group(code).map_or(0, |g| 1 << g),
+            Family::Hfrs => 0,
             Family::Ltc => Set::from(ltc_categories(system, code)),
             Family::Efi => Set::from(efi_deficits(code)),
         }
@@ -111,6 +127,7 @@ impl ScorePlan {
         extract: &Extract,
         index: NaiveDate,
         defs: &[FeatureDef],
+        lists: Arc<ScoreLists>,
         batch: &mut Batch,
     ) -> Result<Option<ScorePlan>> {
         let wanted: Vec<(String, Score, Window)> = defs
@@ -127,7 +144,7 @@ impl ScorePlan {
             wanted.iter().map(|w| (Family::of(w.1), w.2)).collect();
         targets.sort_unstable();
         targets.dedup();
-        let sets = PersonSets::new(targets, index, extract.patients.height());
+        let sets = PersonSets::new(targets, index, extract.patients.height(), lists);
         let needs_medicines = sets.families.contains(&Family::Efi);
         let tables = sets.tables();
         let sets = Arc::new(Mutex::new(sets));
@@ -154,14 +171,25 @@ impl ScorePlan {
 
     /// One column per score feature, aligned with the rows of `features`
     /// (the frame of the other features, which also holds a shared medicines
-    /// count).
-    pub fn finish(self, collected: &mut Collected, features: &DataFrame) -> Result<Vec<Column>> {
+    /// count), and the rows and people of each (table, code system) the
+    /// scores read, counted in the same pass.
+    pub fn finish(
+        self,
+        collected: &mut Collected,
+        features: &DataFrame,
+    ) -> Result<(Vec<Column>, Vec<SourceCount>)> {
         let pids: Vec<u32> = features.column(PID)?.u32()?.into_no_null_iter().collect();
         let people = pids.iter().max().map_or(0, |p| *p as usize + 1);
         for slot in self.coded {
             collected.take(slot)?;
         }
-        let sets = std::mem::take(&mut *lock(&self.sets)?).into_map();
+        let (sets, sources) = std::mem::take(&mut *lock(&self.sets)?).into_map();
+        let sources: Vec<SourceCount> = sources.into_iter().map(|s| s.restrict(&pids)).collect();
+        // HFRS is defined on ICD-10 only: with no ICD-10 diagnosis at all it
+        // is not computable (null), not 0.
+        let icd10 = sources
+            .iter()
+            .any(|s| s.table == "diagnoses" && s.system == CodeSystem::Icd10 && s.rows > 0);
         let polypharmacy = match &self.medicines {
             Medicines::None => vec![0; people],
             Medicines::Feature(name) => {
@@ -169,7 +197,10 @@ impl ScorePlan {
             }
             Medicines::Plan(slot) => medicines_by_person(&collected.take(*slot)?, "n", people)?,
         };
-        Ok(score_columns(&self.wanted, &sets, &polypharmacy, &pids))
+        Ok((
+            score_columns(&self.wanted, &sets, &polypharmacy, &pids, icd10),
+            sources,
+        ))
     }
 }
 
@@ -181,6 +212,7 @@ fn score_columns(
     sets: &BTreeMap<(Family, Window), Vec<Set>>,
     polypharmacy: &[u32],
     pids: &[u32],
+    icd10: bool,
 ) -> Vec<Column> {
     wanted
         .par_iter()
@@ -198,6 +230,9 @@ fn score_columns(
                 }),
                 Score::ElixhauserVanWalraven => {
                     int_column(name, pids, |p| elixhauser_score(set_of(p) as u64))
+                }
+                Score::Hfrs if !icd10 => {
+                    Column::full_null(name.into(), pids.len(), &DataType::Float64)
                 }
                 Score::Hfrs => Column::new(
                     name.into(),
@@ -299,6 +334,10 @@ fn lock(sets: &Mutex<PersonSets>) -> PolarsResult<std::sync::MutexGuard<'_, Pers
 #[derive(Default)]
 struct PersonSets {
     targets: Vec<Target>,
+    /// The run's score code lists.
+    lists: Option<Arc<ScoreLists>>,
+    /// Rows and people per (table, code system) read, for coverage.
+    sources: Vec<SourceCount>,
     /// The score families read, in the order of each cached entry's sets.
     families: Vec<Family>,
     /// Each (code system, code) seen, with its category set in every family,
@@ -318,10 +357,15 @@ struct Target {
 }
 
 impl PersonSets {
-    fn new(targets: Vec<(Family, Window)>, index: NaiveDate, people: usize) -> PersonSets {
+    fn new(
+        targets: Vec<(Family, Window)>,
+        index: NaiveDate,
+        people: usize,
+        lists: Arc<ScoreLists>,
+    ) -> PersonSets {
         let mut families: Vec<Family> = targets.iter().map(|t| t.0).collect();
         families.dedup();
-        let targets = targets
+        let targets: Vec<Target> = targets
             .into_iter()
             .map(|(family, window)| Target {
                 family,
@@ -331,8 +375,22 @@ impl PersonSets {
                 by_person: vec![0; people],
             })
             .collect();
+        let mut sources: Vec<SourceCount> = Vec::new();
+        for target in targets.iter() {
+            let target: &Target = target;
+            for &(table, system) in target.family.sources() {
+                if !sources
+                    .iter()
+                    .any(|s| s.table == table && s.system == system)
+                {
+                    sources.push(SourceCount::new(table, system, people));
+                }
+            }
+        }
         PersonSets {
             targets,
+            lists: Some(lists),
+            sources,
             families,
             cache: PlHashMap::default(),
         }
@@ -347,11 +405,25 @@ impl PersonSets {
         let days = rows.column(DAY)?.i32()?;
         // Which targets each code system of this table feeds.
         let readers: Vec<(CodeSystem, Vec<usize>)> = self.readers(table);
+        // The coverage count of each reader's (table, code system).
+        let counted: Vec<Option<usize>> = readers
+            .iter()
+            .map(|(system, _)| {
+                self.sources
+                    .iter()
+                    .position(|s| s.table == table && s.system == *system)
+            })
+            .collect();
         let PersonSets {
             targets,
+            lists,
+            sources,
             families,
             cache,
         } = self;
+        let Some(lists) = lists.as_deref() else {
+            return Ok(());
+        };
         for (((pid, system), code), day) in pids
             .iter()
             .zip(systems.iter())
@@ -361,16 +433,20 @@ impl PersonSets {
             let (Some(pid), Some(system), Some(code), Some(day)) = (pid, system, code, day) else {
                 continue;
             };
-            let Some((system, feeds)) = readers.iter().find(|(s, _)| s.name() == system) else {
+            let Some(r) = readers.iter().position(|(s, _)| s.name() == system) else {
                 continue;
             };
+            let (system, feeds) = &readers[r];
+            if let Some(source) = counted[r].and_then(|k| sources.get_mut(k)) {
+                source.add(pid);
+            }
             let by_code = cache.entry(*system).or_default();
             let categories = match by_code.get(code) {
                 Some(found) => found,
                 None => by_code.entry(code.into()).or_insert_with(|| {
                     families
                         .iter()
-                        .map(|f| f.categories(*system, code))
+                        .map(|f| f.categories(lists, *system, code))
                         .collect()
                 }),
             };
@@ -417,11 +493,13 @@ impl PersonSets {
         readers
     }
 
-    fn into_map(self) -> BTreeMap<(Family, Window), Vec<Set>> {
-        self.targets
+    fn into_map(self) -> (SetsByTarget, Vec<SourceCount>) {
+        let sets = self
+            .targets
             .into_iter()
             .map(|t| ((t.family, t.window), t.by_person))
-            .collect()
+            .collect();
+        (sets, self.sources)
     }
 }
 
@@ -528,11 +606,12 @@ mod tests {
         ];
         let sets_in = |order: [usize; 2]| -> PolarsResult<BTreeMap<(Family, Window), Vec<Set>>> {
             let targets = vec![(Family::Charlson, Window::All), (Family::Charlson, year)];
-            let mut sets = PersonSets::new(targets, index, 3);
+            let lists = Arc::new(ScoreLists::builtin().expect("lists").clone());
+            let mut sets = PersonSets::new(targets, index, 3, lists);
             for b in order {
                 sets.add("diagnoses", &batches[b])?;
             }
-            Ok(sets.into_map())
+            Ok(sets.into_map().0)
         };
         let forward = sets_in([0, 1])?;
         assert_eq!(forward, sets_in([1, 0])?);

@@ -86,6 +86,12 @@ pub struct TableReport {
     /// extract's last date is the latest of these, known without another pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event_date: Option<NaiveDate>,
+    /// Valid rows per code system (tables with a `code_system` column), in
+    /// the contract's order, counted in the same pass: a code system with 0
+    /// rows is a feature source that is absent (no ICD-10 diagnoses: HFRS
+    /// not computable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_systems: Vec<(String, u64)>,
 }
 
 impl TableReport {
@@ -415,7 +421,30 @@ pub(crate) fn summary_plan(checked: LazyFrame, source: &TableSource) -> LazyFram
                 .alias(LAST_DATE),
         );
     }
+    for system in code_systems(source) {
+        aggregates.push(
+            col(typed("code_system"))
+                .eq(lit(*system))
+                .and(col(BROKEN).not())
+                .fill_null(lit(false))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(system_count(system)),
+        );
+    }
     checked.select(aggregates)
+}
+
+/// The code systems a table's `code_system` column allows (none without one).
+fn code_systems(source: &TableSource) -> &'static [&'static str] {
+    match source.table.column("code_system").map(|c| c.ty) {
+        Some(crate::contract::ColumnType::Code(codes)) => codes,
+        _ => &[],
+    }
+}
+
+fn system_count(system: &str) -> String {
+    format!("__rows_{system}")
 }
 
 /// An event table's main date column (the first of its event dates).
@@ -451,7 +480,12 @@ pub(crate) fn report_from(
         rows_rejected: rejected(counts).map_err(fail)?,
         issues: Vec::new(),
         last_event_date: None,
+        code_systems: Vec::new(),
     };
+    for system in code_systems(source) {
+        let n = count(counts, &system_count(system)).map_err(fail)?;
+        report.code_systems.push((system.to_string(), n));
+    }
     if main_date(source).is_some() {
         report.last_event_date = counts
             .column(LAST_DATE)

@@ -18,12 +18,15 @@ use crate::cohort::{Tier, assign_tiers};
 use crate::config::RunPlan;
 pub use error::{Error, Result};
 
-use crate::features::{FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features};
+use crate::codelists::ScoreLists;
+use crate::features::{
+    Coverage, FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features,
+};
 use crate::governance::GovernanceError;
 use crate::governance::disclosure::DisclosureProfile;
 use crate::governance::pseudonym;
 use crate::ingest::IngestError;
-use crate::ingest::{self, Batch, Extract, PID, ValidateOptions};
+use crate::ingest::{self, Batch, Extract, PID, ValidateOptions, ValidationReport};
 use crate::model::explain::top_reasons;
 use crate::model::{DesignMatrix, ModelFile, score};
 use crate::products::ranking::ranked_order;
@@ -119,7 +122,9 @@ pub fn validate_and_derive(
 pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
     let mut stages = Stages::new();
-    let feature_set = feature_set(plan.features.as_deref())?;
+    let feature_set = feature_set(plan.features.as_deref())?.with_lists(
+        ScoreLists::load(&plan.codelists).map_err(crate::features::FeatureError::from)?,
+    );
     let model = stages.run("loading model", || ModelFile::load(&plan.model))?;
     model.require_features(&feature_set, &plan.model)?;
     let options = ValidateOptions {
@@ -151,6 +156,16 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         }
     };
     tracing::info!(%as_of, "as-of date");
+    let mut coverage = features.coverage.clone();
+    let counts = Manifest::table_counts(&extract.report);
+    coverage.fill_table_rows(|table| {
+        counts
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows_read.saturating_sub(t.rows_rejected))
+    });
+    let degraded_terms = degraded_terms(&model, &coverage);
+    warn_coverage(&coverage, &degraded_terms);
     let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
     guard_identifiers(&mut people, plan, &extract)?;
 
@@ -220,6 +235,15 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
         outputs,
         stages: stages.times,
         settings: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
+        health: if degraded_terms.is_empty() {
+            "healthy"
+        } else {
+            "degraded"
+        }
+        .into(),
+        coverage,
+        degraded_terms,
+        codelists: feature_set.lists().used().to_vec(),
     };
     manifest.write(&staging.dir().join("manifest.json"))?;
     crate::report::write_run_report(staging.dir())?;
@@ -403,6 +427,46 @@ fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift:
     })
 }
 
+/// The absent feature sources a validation report shows (tables missing,
+/// code systems with no row), for the built-in catalogue: `strata validate`.
+pub fn source_warnings(report: &ValidationReport) -> Result<Vec<String>> {
+    let set = FeatureSet::builtin()?;
+    Ok(crate::features::coverage::source_warnings(
+        report,
+        set.defs(),
+    ))
+}
+
+/// The model's terms whose feature belongs to a family with no source at
+/// all, each with what is missing.
+pub fn degraded_terms(model: &ModelFile, coverage: &Coverage) -> Vec<String> {
+    model
+        .terms
+        .iter()
+        .filter_map(|t| {
+            coverage.is_absent(&t.feature).map(|f| {
+                let missing: Vec<&str> = f.sources.iter().map(|s| s.source.as_str()).collect();
+                format!(
+                    "model term `{}` reads `{}`, whose source ({}) is absent",
+                    t.name,
+                    t.feature,
+                    missing.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Coverage warnings and degraded terms on stderr (the log).
+pub fn warn_coverage(coverage: &Coverage, degraded: &[String]) {
+    for w in &coverage.warnings {
+        tracing::warn!("coverage: {w}");
+    }
+    for d in degraded {
+        tracing::warn!("run degraded: {d}");
+    }
+}
+
 /// Writes the per-person feature table at `index` to a Parquet file.
 pub fn write_features(
     input: &Path,
@@ -413,6 +477,7 @@ pub fn write_features(
 ) -> Result<u64> {
     let set = feature_set(features)?;
     let (_, table) = validate_and_derive(input, options, index, &set)?;
+    warn_coverage(&table.coverage, &[]);
     let mut frame = table.frame.drop(PID)?;
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("parquet.partial");

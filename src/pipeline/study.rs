@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use super::{Error, Result};
 use super::{feature_set, validate_and_derive};
+use crate::features::FeatureError;
 use crate::features::outcomes::Outcome;
 use crate::features::{FeatureTable, derive_features};
 use crate::governance::opt_out::secondary_use;
@@ -232,6 +233,8 @@ pub struct TrainPlan {
     pub temporal_index: Option<NaiveDate>,
     /// Top shares and fairness limits for the holdout and temporal evaluations.
     pub options: EvaluateOptions,
+    /// Files replacing built-in score code lists (`[codelists]`).
+    pub codelists: crate::codelists::ListFiles,
 }
 
 /// Trains a model of `plan.outcome` at `index_date`: features up to and
@@ -252,7 +255,9 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
     };
-    let set = feature_set(plan.features.as_deref())?;
+    let set = feature_set(plan.features.as_deref())?.with_lists(
+        crate::codelists::ScoreLists::load(&plan.codelists).map_err(FeatureError::from)?,
+    );
     let (extract, features) = validate_and_derive(&plan.input, &options, plan.index_date, &set)?;
     let Labelled {
         frame, outcome: y, ..
@@ -412,13 +417,17 @@ pub struct EvaluatePlan {
     pub today: NaiveDate,
     pub features: Option<PathBuf>,
     pub options: EvaluateOptions,
+    /// Files replacing built-in score code lists (`[codelists]`).
+    pub codelists: crate::codelists::ListFiles,
 }
 
 /// Scores `plan.model` on the labelled cohort at the index date and
 /// evaluates discrimination, calibration and fairness (plus the oracle AUC
 /// when the extract ships ground truth).
 pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
-    let set = feature_set(plan.features.as_deref())?;
+    let set = feature_set(plan.features.as_deref())?.with_lists(
+        crate::codelists::ScoreLists::load(&plan.codelists).map_err(FeatureError::from)?,
+    );
     let model = ModelFile::load(&plan.model)?;
     model.require_features(&set, &plan.model)?;
     let outcome = Outcome::from_name(&model.outcome).ok_or_else(|| ModelError::Invalid {

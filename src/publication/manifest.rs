@@ -75,6 +75,24 @@ pub struct Manifest {
     pub stages: Vec<StageTime>,
     /// The settings the run used.
     pub settings: serde_json::Value,
+    /// Rows and people behind each feature family, and warnings when a
+    /// family has no source or touches far fewer people than expected.
+    #[serde(default)]
+    pub coverage: crate::features::Coverage,
+    /// Model terms whose feature's family has no source at all: the run is
+    /// degraded, not healthy, while this is not empty.
+    #[serde(default)]
+    pub degraded_terms: Vec<String>,
+    /// `healthy` or `degraded` (a model term's source is absent).
+    #[serde(default = "healthy")]
+    pub health: String,
+    /// Every code list the scores used (built in or a file), with its blake3 checksum.
+    #[serde(default)]
+    pub codelists: Vec<crate::codelists::ListUse>,
+}
+
+fn healthy() -> String {
+    "healthy".into()
 }
 
 /// What a run's scores and inputs looked like, for the next run to compare with.

@@ -219,10 +219,93 @@ pub(super) fn data_quality(ctx: &Context, findings: &mut Vec<Finding>) -> String
             )));
         }
     }
+    dq_parts.push(coverage(ctx, findings));
     dq_parts.push(note(
         "Row counts are counts of records in the input files, not of people, and are shown exactly.",
     ));
     dq_parts.concat()
+}
+
+/// Coverage of each feature family: its sources' rows and the people they
+/// touch, and a warning when a family has no source or touches far fewer
+/// people than expected. A model term whose source is absent degrades the
+/// run (a `Bad` finding: the banner cannot read "healthy").
+fn coverage(ctx: &Context, findings: &mut Vec<Finding>) -> String {
+    let (manifest, show) = (&ctx.manifest, ctx.show);
+    let coverage = &manifest.coverage;
+    // People counts are protected like every count in the report: small
+    // numbers withheld, the rest rounded by the run's profile.
+    let people = |n: u64| {
+        if n > 0 && n <= ctx.profile.redact_at_or_below() {
+            Figure::Redacted
+        } else {
+            Figure::Count(ctx.profile.rounding().apply(n))
+        }
+    };
+    if coverage.families.is_empty() {
+        return note("Coverage of the feature families is not recorded in this run's manifest.");
+    }
+    for w in &coverage.warnings {
+        findings.push((Status::Warn, format!("coverage: {w}")));
+    }
+    for d in &manifest.degraded_terms {
+        findings.push((Status::Bad, format!("degraded: {d}")));
+    }
+    let mut table = Table::new(
+        "table-coverage",
+        "Coverage of each feature family",
+        &["family", "source", "rows", "people", "status"],
+    );
+    for f in &coverage.families {
+        let status = match f.status {
+            crate::features::CoverageStatus::Ok => "ok",
+            crate::features::CoverageStatus::Partial => "partial",
+            crate::features::CoverageStatus::Sparse => "sparse",
+            crate::features::CoverageStatus::Absent => "absent",
+        };
+        for s in &f.sources {
+            table.highlighted_row(
+                vec![
+                    Td::text(&f.family),
+                    Td::text(&s.source),
+                    Td::num(s.rows.map_or("–".to_string(), |r| format_count(r, false))),
+                    show.td(people(s.people)),
+                    Td::text(status),
+                ],
+                f.status != crate::features::CoverageStatus::Ok,
+            );
+        }
+    }
+    let lead = if manifest.degraded_terms.is_empty() {
+        callout(
+            if coverage.warnings.is_empty() {
+                Status::Good
+            } else {
+                Status::Warn
+            },
+            if coverage.warnings.is_empty() {
+                "Every feature family has a source."
+            } else {
+                "Feature families with a missing or thin source:"
+            },
+            &coverage.warnings,
+        )
+    } else {
+        callout(
+            Status::Bad,
+            "Degraded run: the model reads features whose source is absent.",
+            &manifest.degraded_terms,
+        )
+    };
+    format!(
+        "{}{}{}",
+        lead,
+        table.render(),
+        note(&format!(
+            "People are those in scope ({}) with any row of the family's sources (for an event family: any non-zero value of its features). A family is sparse when it touches under 1% (social care: 0.1%) of a population of 1,000 or more; observations feed the eFI, shown as its SNOMED CT observations source.",
+            show.people(people(coverage.population))
+        ))
+    )
 }
 
 /// The headline tiles and the list of findings shown above the first section.
@@ -274,6 +357,7 @@ pub(super) fn headline(ctx: &Context, findings: &[Finding]) -> Result<String, Re
         tile(
             "Run health",
             match worst {
+                _ if !manifest.degraded_terms.is_empty() => "degraded",
                 Status::Good | Status::Neutral => "healthy",
                 Status::Warn => "check warnings",
                 Status::Bad => "needs attention",

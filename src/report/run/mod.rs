@@ -407,6 +407,46 @@ mod tests {
     }
 
     #[test]
+    fn a_model_term_without_a_source_makes_the_run_degraded_never_healthy() {
+        let mut m = manifest([10, 45, 150, 795]);
+        // No rejected rows and every LSOA matched: otherwise a healthy run.
+        m["tables"] =
+            serde_json::json!([{"table": "patients", "rows_read": 1000, "rows_rejected": 0}]);
+        m["imd_unmatched_lsoa"] = serde_json::json!(0);
+        m["coverage"] = serde_json::json!({
+            "population": 1000,
+            "families": [{"family": "HFRS", "features": ["hfrs"], "people": 0, "status": "absent",
+                "sources": [{"source": "ICD-10 diagnoses", "rows": 0, "people": 0}]},
+                {"family": "Charlson", "features": ["charlson_index"], "people": 4, "status": "partial",
+                "sources": [{"source": "ICD-10 diagnoses", "rows": 0, "people": 0},
+                            {"source": "SNOMED CT diagnoses", "rows": 40, "people": 4}]}],
+            "warnings": ["no ICD-10 diagnoses: HFRS not computable (null for everyone)",
+                         "no ICD-10 diagnoses: Charlson from SNOMED CT diagnoses only"]
+        });
+        m["health"] = serde_json::json!("degraded");
+        m["degraded_terms"] = serde_json::json!([
+            "model term `hfrs` reads `hfrs`, whose source (ICD-10 diagnoses) is absent"
+        ]);
+        let html = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(!html.contains("Healthy run"), "no healthy banner");
+        assert!(!html.contains(">healthy<"), "no healthy tile");
+        assert!(html.contains("degraded"));
+        assert!(html.contains("HFRS not computable"));
+        assert!(html.contains("id=\"table-coverage\""));
+        // 4 people is a small count: withheld in the coverage table.
+        assert!(!html.contains(">4<"), "small counts are withheld");
+        // Without the coverage problems, the same run is healthy.
+        m["coverage"] = serde_json::json!({"population": 1000, "families": [], "warnings": []});
+        m["health"] = serde_json::json!("healthy");
+        m["degraded_terms"] = serde_json::json!([]);
+        let html = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(
+            !html.contains("degraded"),
+            "the control case is not degraded"
+        );
+    }
+
+    #[test]
     fn summaries_feed_the_neighbourhood_and_cross_tab_tables() {
         let m = manifest([10, 45, 150, 795]);
         let dir = run_dir(&m);
