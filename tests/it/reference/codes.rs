@@ -4,7 +4,9 @@
 //! dagger and asterisk removed; trailing `X`/`-` fillers after the category
 //! dropped) and matched by prefix; SNOMED CT concepts exactly.
 //!
-//! The Charlson, Elixhauser and HFRS lists are read from the verbatim
+//! Charlson and Elixhauser also read the CPRD Aurum SNOMED CT lists
+//! (`codelists/snomed/`, category names typed in below in the published
+//! order). The ICD-10 Charlson, Elixhauser and HFRS lists are read from the verbatim
 //! pycomorb files (`CHARLSON_QUAN.csv`, `ELIXHAUSER_QUAN.csv`, `HFRS.csv`
 //! and their weight files), not from the converted lists strata compiles in,
 //! so a conversion slip would show up as a disagreement.
@@ -36,7 +38,9 @@ fn fields(line: &str) -> Vec<String> {
 /// The rows of a code-list file as header name → value maps.
 fn read(path: &str) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(root().join("codelists").join(path)).expect("code list");
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
     let header = fields(lines.next().expect("header"));
     lines
         .map(|l| header.iter().cloned().zip(fields(l)).collect())
@@ -90,6 +94,40 @@ pub struct Lists {
     pub ltc_snomed: BTreeMap<String, BTreeSet<String>>,
     /// SNOMED concept → eFI deficits.
     pub efi: BTreeMap<String, BTreeSet<String>>,
+    /// SNOMED CT concept → Charlson / Elixhauser indices (the CPRD Aurum
+    /// primary-care lists, by category name).
+    pub charlson_snomed: BTreeMap<String, BTreeSet<usize>>,
+    pub elixhauser_snomed: BTreeMap<String, BTreeSet<usize>>,
+}
+
+/// The Aurum lists' category names in the order of pycomorb's Charlson table
+/// (index 1 = myocardial infarction … 17 = AIDS/HIV; 0 is age).
+const CHARLSON_NAMES: [&str; 18] = [
+    "", "ami", "chf", "pvd", "cevd", "dementia", "copd", "rheumd", "pud", "mld", "diab", "diabwc",
+    "hp", "rend", "canc", "msld", "metacanc", "aids",
+];
+
+/// The same for Elixhauser (index 0 = congestive heart failure … 30 = depression).
+const ELIXHAUSER_NAMES: [&str; 31] = [
+    "chf", "carit", "valv", "pcd", "pvd", "hypunc", "hypc", "para", "ond", "cpd", "diabunc",
+    "diabc", "hypothy", "rf", "ld", "pud", "aids", "lymph", "metacanc", "solidtum", "rheumd",
+    "coag", "obes", "wloss", "fed", "blane", "dane", "alcohol", "drug", "psycho", "depre",
+];
+
+/// SNOMED CT concept → category indices of a list whose `category` column
+/// holds the names in `names`.
+fn snomed_categories(path: &str, names: &[&str]) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut out: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for r in read(path) {
+        let index = names
+            .iter()
+            .position(|n| !n.is_empty() && *n == r["category"])
+            .unwrap_or_else(|| panic!("{path}: unknown category {}", r["category"]));
+        out.entry(r["code"].trim().to_string())
+            .or_default()
+            .insert(index);
+    }
+    out
 }
 
 fn split_codes(s: &str) -> Vec<String> {
@@ -176,6 +214,11 @@ pub fn lists() -> &'static Lists {
             ltc_icd10,
             ltc_snomed,
             efi,
+            charlson_snomed: snomed_categories("snomed/charlson_aurum_snomed.csv", &CHARLSON_NAMES),
+            elixhauser_snomed: snomed_categories(
+                "snomed/elixhauser_aurum_snomed.csv",
+                &ELIXHAUSER_NAMES,
+            ),
         }
     })
 }
@@ -210,6 +253,21 @@ impl Lists {
     }
 
     /// LTC keys a SNOMED CT concept flags (exact match after trimming).
+    /// Charlson and Elixhauser indices of a SNOMED CT concept.
+    pub fn charlson_of_snomed(&self, code: &str) -> BTreeSet<usize> {
+        self.charlson_snomed
+            .get(code.trim())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn elixhauser_of_snomed(&self, code: &str) -> BTreeSet<usize> {
+        self.elixhauser_snomed
+            .get(code.trim())
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn ltc_of_snomed(&self, code: &str) -> BTreeSet<String> {
         self.ltc_snomed
             .get(code.trim())

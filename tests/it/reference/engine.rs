@@ -286,9 +286,20 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         .map(|d| d.code.as_str())
         .collect();
 
+    let snomed: Vec<&str> = diagnoses
+        .iter()
+        .filter(|d| d.code_system == "snomed")
+        .map(|d| d.code.as_str())
+        .collect();
+
+    // Charlson and Elixhauser: the union of the ICD-10 and SNOMED CT
+    // categories, then the hierarchy.
     let mut charlson: BTreeSet<usize> = BTreeSet::new();
     for code in &icd10 {
         charlson.extend(lists.charlson.of(code));
+    }
+    for code in &snomed {
+        charlson.extend(lists.charlson_of_snomed(code));
     }
     // Hierarchy: the severe form replaces the mild one.
     for (mild, severe) in [(9, 15), (10, 11), (14, 16)] {
@@ -305,6 +316,9 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
     let mut elixhauser: BTreeSet<usize> = BTreeSet::new();
     for code in &icd10 {
         elixhauser.extend(lists.elixhauser.of(code));
+    }
+    for code in &snomed {
+        elixhauser.extend(lists.elixhauser_of_snomed(code));
     }
     // Hypertension, diabetes, cancer: the complicated form replaces the other.
     for (mild, severe) in [(5, 6), (10, 11), (19, 18)] {
@@ -327,7 +341,21 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         }
     }
     let tenths: i64 = hfrs_groups.iter().map(|&g| lists.hfrs[g].1).sum();
-    put("hfrs", Value::Float(tenths as f64 / 10.0));
+    // HFRS is defined on ICD-10 only: an extract with no ICD-10 diagnosis up
+    // to the index date (anyone's) cannot compute it, so it is null.
+    let any_icd10 = rows
+        .diagnoses
+        .iter()
+        .flatten()
+        .any(|d| d.code_system == "icd10" && rel(d.date) <= 0);
+    put(
+        "hfrs",
+        if any_icd10 {
+            Value::Float(tenths as f64 / 10.0)
+        } else {
+            Value::Null
+        },
+    );
 
     let mut ltcs: BTreeSet<String> = BTreeSet::new();
     for d in &diagnoses {

@@ -3,6 +3,7 @@
 //! row is valid per the contract, so the test is about the feature engine and
 //! not about validation.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use chrono::{Duration, Months, NaiveDate};
@@ -140,7 +141,9 @@ fn icd10_pool() -> &'static Vec<String> {
     })
 }
 
-/// SNOMED CT concepts: LTC and eFI concepts and two in neither list.
+/// SNOMED CT concepts: LTC and eFI concepts, every 40th concept of the
+/// Charlson and Elixhauser lists (and the first of each category), and two
+/// in no list.
 fn snomed_pool() -> &'static Vec<String> {
     static POOL: OnceLock<Vec<String>> = OnceLock::new();
     POOL.get_or_init(|| {
@@ -148,6 +151,14 @@ fn snomed_pool() -> &'static Vec<String> {
         let mut pool: Vec<String> = vec!["22298006".into(), "271737000".into()];
         pool.extend(l.ltc_snomed.keys().cloned());
         pool.extend(l.efi.keys().cloned());
+        for map in [&l.charlson_snomed, &l.elixhauser_snomed] {
+            let mut seen = BTreeSet::new();
+            for (i, (code, categories)) in map.iter().enumerate() {
+                if i % 40 == 0 || categories.iter().any(|c| seen.insert(*c)) {
+                    pool.push(code.clone());
+                }
+            }
+        }
         pool.sort();
         pool.dedup();
         pool
