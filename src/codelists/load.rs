@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode, snomed_id};
 use super::SpecError;
+use super::code::{BnfCode, CodeSystem, Icd10Code, Icd10Key, SnomedCode, snomed_id};
 
 /// One line of a code list.
 #[derive(Debug, Clone, PartialEq)]

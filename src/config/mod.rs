@@ -40,6 +40,16 @@ pub struct FileConfig {
     pub disclosure: DisclosureSection,
     /// `[evaluate]`: top shares and fairness limits for `strata evaluate`.
     pub evaluate: EvaluateOptions,
+    pub medicines: MedicinesSection,
+}
+
+/// `[medicines]`: how medicines coded outside the BNF are counted.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MedicinesSection {
+    /// dm+d → BNF CSV (the format of `--dmd-bnf`): a dm+d row found in it
+    /// counts as its BNF chemical substance, not as a product code.
+    pub dmd_bnf: Option<PathBuf>,
 }
 
 /// `[disclosure]`: statistical disclosure control of the summaries.
@@ -188,6 +198,9 @@ pub struct RunPlan {
     /// Key for pseudonymising NHS-number person ids (never serialised).
     #[serde(skip)]
     pub pseudonym_key: Option<PseudonymKey>,
+    /// The dm+d → BNF map (`[medicines] dmd_bnf`, `--dmd-bnf`), if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmd_bnf: Option<PathBuf>,
     /// When `input` was converted from another format (a FHIR export): the
     /// original input and the conversion's counts, recorded in the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,6 +220,7 @@ pub struct RunOverrides {
     pub as_of: Option<NaiveDate>,
     pub features: Option<PathBuf>,
     pub pseudonym_key: Option<PseudonymKey>,
+    pub dmd_bnf: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -249,6 +263,7 @@ impl RunPlan {
                     ))
                 })?,
             pseudonym_key: flags.pseudonym_key,
+            dmd_bnf: flags.dmd_bnf.or(file.medicines.dmd_bnf),
             converted_from: None,
         })
     }

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::PolarsError;
 
-use crate::contract::{self, TableSpec};
 use super::IngestError;
+use crate::contract::{self, TableSpec};
 
 /// The contract tables found in an extract folder.
 #[derive(Debug, Clone)]

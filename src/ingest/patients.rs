@@ -9,6 +9,7 @@
 
 use polars::prelude::*;
 
+use super::IngestError;
 use super::check::{
     self, Action, BROKEN, Issue, LOC, TableReport, ValidateOptions, check, loc_expr, plan_table,
     summarise, typed, typed_rows,
@@ -17,7 +18,6 @@ use super::locate::{TableSource, unreadable};
 use super::person_index::{self, PID};
 use super::scan::scan_table;
 use crate::contract;
-use super::IngestError;
 
 /// Parses and checks patients, removes malformed NHS numbers, rejects
 /// duplicate person ids (fatal) and numbers the valid rows as [`PID`].
@@ -41,7 +41,7 @@ pub(super) fn load_patients(
         .collect()
         .map_err(|e| unreadable(&source.display, &e))?;
     check_duplicates(&all, source)?;
-    let mut report = summarise(counted.lazy(), checked, source, &plan.rules)?;
+    let mut report = summarise(counted.lazy(), checked, source, &plan.rules, None)?;
     let (valid, nhs_issue) = remove_bad_nhs_numbers(all.lazy().filter(col(BROKEN).not()), source)?;
     if let Some(issue) = nhs_issue {
         report.issues.push(issue);

@@ -9,13 +9,13 @@ use std::io::Cursor;
 
 use polars::prelude::*;
 
+use super::IngestError;
 use super::batch::left_join_in_order;
 use super::check::{
     BROKEN, TableReport, ValidateOptions, check, plan_table, summarise, typed_rows,
 };
 use super::locate::{TableSource, unreadable};
 use super::scan::scan_table;
-use super::IngestError;
 
 /// Where the IMD deciles came from.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -82,7 +82,7 @@ fn load_reference(
     let scanned = scan_table(source)?;
     let plan = plan_table(source, &scanned, options);
     let checked = check(scanned.raw, &plan);
-    let report = summarise(checked.clone(), checked.clone(), source, &plan.rules)?;
+    let report = summarise(checked.clone(), checked.clone(), source, &plan.rules, None)?;
     report.check_threshold(source, options.max_reject_fraction)?;
     Ok((
         typed_rows(checked, &plan, &[BROKEN])

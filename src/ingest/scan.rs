@@ -12,9 +12,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::IngestError;
 use super::locate::{FileFormat, TableSource, unreadable};
 use crate::contract::{ColumnSpec, ColumnType};
-use super::IngestError;
 
 /// Column holding the 1-based data row number within its file (header excluded).
 pub const ROW: &str = "__row";

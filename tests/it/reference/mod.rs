@@ -135,6 +135,7 @@ fn disagreements(rows: &Rows, indexes: &[chrono::NaiveDate], set: &FeatureSet) -
         today: strategy::TODAY.parse().expect("today"),
         // Every generated row is valid: a rejection is a bug in the generator.
         max_reject_fraction: 0.0,
+        dmd_bnf: None,
     };
     let extract = load_extract(dir.path(), &options).expect("generated extracts are valid");
     indexes
