@@ -7,6 +7,7 @@ mod fhir;
 mod golden;
 mod governance;
 mod malformed;
+mod medicines;
 mod pipeline;
 mod reference;
 mod report;
