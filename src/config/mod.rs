@@ -289,6 +289,22 @@ mod tests {
     }
 
     #[test]
+    fn the_dmd_bnf_map_comes_from_medicines_and_the_flag_wins() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let file = FileConfig::parse("[medicines]\ndmd_bnf = \"map.csv\"\n").expect("toml");
+        let plan = RunPlan::resolve(file.clone(), RunOverrides::default(), today).expect("plan");
+        assert_eq!(plan.dmd_bnf, Some(PathBuf::from("map.csv")));
+        let flags = RunOverrides {
+            dmd_bnf: Some("other.csv".into()),
+            ..Default::default()
+        };
+        let plan = RunPlan::resolve(file, flags, today).expect("plan");
+        assert_eq!(plan.dmd_bnf, Some(PathBuf::from("other.csv")));
+        let none = RunPlan::resolve(FileConfig::default(), RunOverrides::default(), today);
+        assert_eq!(none.expect("plan").dmd_bnf, None);
+    }
+
+    #[test]
     fn the_printed_default_is_valid_and_equals_the_built_in_defaults() {
         let parsed = FileConfig::parse(DEFAULT_TOML).expect("the template parses");
         assert_eq!(parsed, FileConfig::default());
