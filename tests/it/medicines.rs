@@ -204,3 +204,63 @@ fn an_old_extract_and_its_coded_spellings_give_the_same_feature_table() {
         );
     }
 }
+
+#[test]
+fn validate_warns_about_product_codes_until_it_is_given_the_map() {
+    let (patients, encounters) = (patients(), encounters());
+    let medications = "person_id,date,bnf_code,code_system,code
+        P1,2025-01-01,0212000B0AAABAB,,
+        P1,2025-01-02,,dmd,322236009";
+    let dir = csv_extract(&[
+        ("patients", &patients),
+        ("encounters", &encounters),
+        ("medications", medications),
+    ]);
+    let input = dir.path().to_str().expect("utf-8");
+    let unmapped = crate::support::strata(dir.path(), &["validate", "--input", input]);
+    assert!(
+        unmapped.status.success(),
+        "{}",
+        crate::support::stderr(&unmapped)
+    );
+    let stderr = crate::support::stderr(&unmapped);
+    assert!(
+        stderr.contains("1 of 2 rows have no BNF code and were counted by product code")
+            && stderr.contains("--dmd-bnf"),
+        "{stderr}"
+    );
+    // The FHIR reader's map format, given to a contract extract.
+    let map = dir.path().join("dmd_bnf.csv");
+    std::fs::write(&map, "SNOMED Code,BNF Code\n322236009,0407010H0AAAMAM\n").expect("write");
+    let mapped = crate::support::strata(
+        dir.path(),
+        &[
+            "validate",
+            "--input",
+            input,
+            "--dmd-bnf",
+            map.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
+    assert!(
+        mapped.status.success(),
+        "{}",
+        crate::support::stderr(&mapped)
+    );
+    assert!(
+        !crate::support::stderr(&mapped).contains("counted by product code"),
+        "{}",
+        crate::support::stderr(&mapped)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&crate::support::stdout(&mapped)).expect("json");
+    let medications = report["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["table"] == "medications"))
+        .expect("medications");
+    assert_eq!(
+        medications["medicine_codes"],
+        serde_json::json!({"bnf_substance_rows": 2, "product_code_rows": 0, "dmd_bnf_map": true})
+    );
+}
