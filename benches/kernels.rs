@@ -242,6 +242,7 @@ fn options() -> ValidateOptions {
     ValidateOptions {
         today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date"),
         max_reject_fraction: 0.05,
+        dmd_bnf: None,
     }
 }
 

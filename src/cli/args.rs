@@ -92,8 +92,9 @@ pub struct FhirLookupArgs {
     /// Practice → PCN CSV (practice_code, pcn_code).
     #[arg(long, value_name = "FILE")]
     pub practice_pcn: Option<PathBuf>,
-    /// dm+d → BNF CSV (dmd_code or SNOMED Code, bnf_code or BNF Code); without it
-    /// medication resources give no rows (the contract holds BNF codes).
+    /// dm+d → BNF CSV (dmd_code or SNOMED Code, bnf_code or BNF Code): dm+d medicines
+    /// (a FHIR export's, or a contract extract's code_system dmd) then count as their BNF
+    /// chemical substance; without it, by product code. Overrides [medicines] dmd_bnf.
     #[arg(long, value_name = "FILE")]
     pub dmd_bnf: Option<PathBuf>,
     /// Opt-out list CSV (person_id or nhs_number, opt_out_national, opt_out_type1):

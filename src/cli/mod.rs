@@ -105,6 +105,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 as_of: a.as_of,
                 features: a.features,
                 pseudonym_key: pseudonym_key()?,
+                dmd_bnf: a.source.lookups.dmd_bnf.clone(),
             };
             let mut plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
             let shown = plan.input.clone();
@@ -117,13 +118,21 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Validate(a) => {
             let file = load_config(a.config.as_deref())?;
+            let dmd_bnf = a
+                .source
+                .lookups
+                .dmd_bnf
+                .as_ref()
+                .or(file.medicines.dmd_bnf.as_ref());
             let options = ValidateOptions {
                 today: today(),
                 max_reject_fraction: file.validation.max_reject_fraction,
+                dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
             };
             let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let extract = pipeline::validate(&prepared.path, &options)?;
             let coverage = pipeline::source_warnings(&extract.report)?;
+            pipeline::warn_about_medicines(&extract);
             if a.json {
                 for w in &coverage {
                     tracing::warn!("coverage: {w}");
@@ -153,6 +162,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 max_reject_fraction: file.validation.max_reject_fraction,
                 synthetic: a.synthetic,
                 features: a.features.clone(),
+                dmd_bnf: a
+                    .source
+                    .lookups
+                    .dmd_bnf
+                    .clone()
+                    .or(file.medicines.dmd_bnf.clone()),
                 outcome,
                 temporal_index: a.temporal_index_date,
                 options: file.evaluate,
@@ -174,6 +189,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 index_date: a.index_date,
                 today: today(),
                 features: a.features,
+                dmd_bnf: a
+                    .source
+                    .lookups
+                    .dmd_bnf
+                    .clone()
+                    .or(file.medicines.dmd_bnf.clone()),
                 options: file.evaluate,
                 codelists: file.codelists,
             };
@@ -190,6 +211,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Features(a) => {
             let options = ValidateOptions {
                 today: today(),
+                dmd_bnf: pipeline::dmd_bnf_map(a.source.lookups.dmd_bnf.as_deref())?,
                 ..Default::default()
             };
             let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;

@@ -43,6 +43,16 @@ pub struct FileConfig {
     pub evaluate: EvaluateOptions,
     /// `[codelists]`: files replacing the built-in score code lists.
     pub codelists: ListFiles,
+    pub medicines: MedicinesSection,
+}
+
+/// `[medicines]`: how medicines coded outside the BNF are counted.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MedicinesSection {
+    /// dm+d → BNF CSV (the format of `--dmd-bnf`): a dm+d row found in it
+    /// counts as its BNF chemical substance, not as a product code.
+    pub dmd_bnf: Option<PathBuf>,
 }
 
 /// `[disclosure]`: statistical disclosure control of the summaries.
@@ -191,6 +201,9 @@ pub struct RunPlan {
     /// Key for pseudonymising NHS-number person ids (never serialised).
     #[serde(skip)]
     pub pseudonym_key: Option<PseudonymKey>,
+    /// The dm+d → BNF map (`[medicines] dmd_bnf`, `--dmd-bnf`), if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmd_bnf: Option<PathBuf>,
     /// When `input` was converted from another format (a FHIR export): the
     /// original input and the conversion's counts, recorded in the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,6 +225,7 @@ pub struct RunOverrides {
     pub as_of: Option<NaiveDate>,
     pub features: Option<PathBuf>,
     pub pseudonym_key: Option<PseudonymKey>,
+    pub dmd_bnf: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -254,6 +268,7 @@ impl RunPlan {
                     ))
                 })?,
             pseudonym_key: flags.pseudonym_key,
+            dmd_bnf: flags.dmd_bnf.or(file.medicines.dmd_bnf),
             converted_from: None,
             codelists: file.codelists,
         })
@@ -277,6 +292,22 @@ mod tests {
         assert_eq!(plan.input, PathBuf::from("y"));
         assert_eq!(plan.out, PathBuf::from("elsewhere"));
         assert_eq!(plan.model, PathBuf::from("models/emergency_admission.json"));
+    }
+
+    #[test]
+    fn the_dmd_bnf_map_comes_from_medicines_and_the_flag_wins() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let file = FileConfig::parse("[medicines]\ndmd_bnf = \"map.csv\"\n").expect("toml");
+        let plan = RunPlan::resolve(file.clone(), RunOverrides::default(), today).expect("plan");
+        assert_eq!(plan.dmd_bnf, Some(PathBuf::from("map.csv")));
+        let flags = RunOverrides {
+            dmd_bnf: Some("other.csv".into()),
+            ..Default::default()
+        };
+        let plan = RunPlan::resolve(file, flags, today).expect("plan");
+        assert_eq!(plan.dmd_bnf, Some(PathBuf::from("other.csv")));
+        let none = RunPlan::resolve(FileConfig::default(), RunOverrides::default(), today);
+        assert_eq!(none.expect("plan").dmd_bnf, None);
     }
 
     #[test]

@@ -136,6 +136,71 @@ pub const SETTINGS: &[&str] = &[
 /// Coding systems for diagnoses and observations.
 pub const CODE_SYSTEMS: &[&str] = &["icd10", "snomed"];
 
+/// Coding systems of a medicine in `medications.code`: a BNF presentation
+/// code, a dm+d concept (UK Core, GP records) or an RxNorm concept (OMOP).
+pub const MEDICINE_CODE_SYSTEMS: &[&str] = &["bnf", "dmd", "rxnorm"];
+
+/// A derived column of `medications`: the ingredient a row counts as
+/// ([`ingredient_key`]). Features may read it like a contract column.
+pub const INGREDIENT: &str = "ingredient";
+
+/// Characters of a BNF code that name its chemical substance.
+pub const BNF_SUBSTANCE_CHARS: usize = 9;
+
+/// True when `s` is a dm+d code: a SNOMED CT-style concept id of 6 to 18 digits.
+pub fn dmd_code_is_valid(s: &str) -> bool {
+    (6..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// True when `s` is an RxNorm concept id (RXCUI): 1 to 10 digits.
+pub fn rxnorm_code_is_valid(s: &str) -> bool {
+    (1..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The first `n` characters of `s` (all of it if shorter).
+fn first_chars(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(at, _)| &s[..at])
+}
+
+/// The ingredient a medications row counts as, at the finest level the row
+/// allows (docs/data-contract.md, "medications"):
+///
+/// 1. a `bnf_code` → its chemical substance (first 9 characters);
+/// 2. else `code_system` `bnf` → the substance of `code`;
+/// 3. else `dmd` with `code` in the user's dm+d → BNF map → the substance of
+///    the mapped BNF code;
+/// 4. else the product code itself, `dmd:<code>` or `rxnorm:<code>`.
+///
+/// BNF codes hold no `:`, so the two levels never share a key. `None` when
+/// the row has no code (validation rejects such rows).
+pub fn ingredient_key<'a>(
+    bnf_code: Option<&'a str>,
+    system: Option<&str>,
+    code: Option<&'a str>,
+    dmd_bnf: Option<&'a std::collections::HashMap<String, String>>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let substance = |c: &'a str| Cow::Borrowed(first_chars(c, BNF_SUBSTANCE_CHARS));
+    if let Some(bnf) = bnf_code {
+        return Some(substance(bnf));
+    }
+    let (system, code) = (system?, code?);
+    match system {
+        "bnf" => Some(substance(code)),
+        "dmd" => match dmd_bnf.and_then(|m| m.get(code)) {
+            Some(bnf) => Some(substance(bnf.as_str())),
+            None => Some(Cow::Owned(format!("dmd:{code}"))),
+        },
+        other => Some(Cow::Owned(format!("{other}:{code}"))),
+    }
+}
+
+/// Whether an [`ingredient_key`] is a product code (dm+d or RxNorm, no BNF
+/// substance known) rather than a BNF chemical substance.
+pub fn is_product_key(key: &str) -> bool {
+    key.contains(':')
+}
+
 /// Adult social-care service types.
 pub const SERVICE_TYPES: &[&str] = &[
     "residential",
@@ -207,7 +272,9 @@ pub const MEDICATIONS: TableSpec = TableSpec {
     columns: &[
         identifying(col("person_id", ColumnType::Text)),
         col("date", ColumnType::Date),
-        col("bnf_code", ColumnType::Text),
+        optional("bnf_code", ColumnType::Text),
+        optional("code_system", ColumnType::Code(MEDICINE_CODE_SYSTEMS)),
+        optional("code", ColumnType::Text),
     ],
     event_dates: &["date"],
     period: None,
@@ -337,6 +404,57 @@ mod tests {
         assert!(!nhs_number_is_valid("943 476 5919"));
         assert!(!nhs_number_is_valid("94347659190"));
         assert!(!nhs_number_is_valid("943476591X"));
+    }
+
+    #[test]
+    fn dmd_codes_are_six_to_eighteen_digits() {
+        assert!(dmd_code_is_valid("322236009")); // paracetamol 500mg tablets (VMP)
+        assert!(dmd_code_is_valid("123456"));
+        assert!(dmd_code_is_valid("123456789012345678"));
+        assert!(!dmd_code_is_valid("12345"));
+        assert!(!dmd_code_is_valid("1234567890123456789"));
+        assert!(!dmd_code_is_valid("32223600X"));
+        assert!(!dmd_code_is_valid(" 322236009"));
+    }
+
+    #[test]
+    fn the_ingredient_key_takes_the_finest_level_a_row_allows() {
+        let map: std::collections::HashMap<String, String> =
+            [("322236009".to_string(), "0407010H0AAAMAM".to_string())].into();
+        let key = |b, s, c, m| ingredient_key(b, s, c, m).map(|k| k.into_owned());
+        // A BNF code wins over a coded form.
+        assert_eq!(
+            key(
+                Some("0212000B0AAABAB"),
+                Some("dmd"),
+                Some("322236009"),
+                Some(&map)
+            )
+            .as_deref(),
+            Some("0212000B0")
+        );
+        assert_eq!(
+            key(None, Some("bnf"), Some("0501013B0AAABAB"), None).as_deref(),
+            Some("0501013B0")
+        );
+        assert_eq!(
+            key(None, Some("dmd"), Some("322236009"), Some(&map)).as_deref(),
+            Some("0407010H0")
+        );
+        assert_eq!(
+            key(None, Some("dmd"), Some("322236009"), None).as_deref(),
+            Some("dmd:322236009")
+        );
+        assert_eq!(
+            key(None, Some("dmd"), Some("999999"), Some(&map)).as_deref(),
+            Some("dmd:999999")
+        );
+        assert_eq!(
+            key(None, Some("rxnorm"), Some("197361"), Some(&map)).as_deref(),
+            Some("rxnorm:197361")
+        );
+        assert_eq!(key(None, None, None, None), None);
+        assert!(is_product_key("dmd:322236009") && !is_product_key("0407010H0"));
     }
 
     #[test]

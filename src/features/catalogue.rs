@@ -124,13 +124,21 @@ fn input(case: &Case, file: &ExampleFile) -> String {
     }
     for (table, rows) in &case.rows {
         for row in rows {
-            let fields = Case::fields(table, row);
+            let mut fields = Case::fields(table, row);
+            // A medications row with a BNF code only is shown without the
+            // empty coded form (code_system, code) that follows it.
+            while *table == "medications" && fields.last().is_some_and(String::is_empty) {
+                fields.pop();
+            }
             let shown: Vec<&str> = fields
                 .iter()
                 .map(|f| if f.is_empty() { "–" } else { f.as_str() })
                 .collect();
             lines.push(format!("{table}: {}", shown.join(", ")));
         }
+    }
+    for (dmd, bnf) in &case.dmd_bnf {
+        lines.push(format!("dm+d → BNF map: {dmd} → {bnf}"));
     }
     if lines.is_empty() {
         lines.push("no rows".into());

@@ -140,16 +140,17 @@ fn table_features(
         keep = keep.and(col(date).cast(DataType::Int32).gt_eq(lit(lo)));
     }
     let text_column = |name: &str| {
-        contract::table(table)
-            .and_then(|t| t.column(name))
-            .is_some_and(|c| {
-                matches!(
-                    c.ty,
-                    contract::ColumnType::Text
-                        | contract::ColumnType::Code(_)
-                        | contract::ColumnType::NhsNumber
-                )
-            })
+        name == contract::INGREDIENT
+            || contract::table(table)
+                .and_then(|t| t.column(name))
+                .is_some_and(|c| {
+                    matches!(
+                        c.ty,
+                        contract::ColumnType::Text
+                            | contract::ColumnType::Code(_)
+                            | contract::ColumnType::NhsNumber
+                    )
+                })
     };
     let mut selections = Selections::default();
     let mut inputs = Vec::new();

@@ -22,7 +22,8 @@
 //! A case may also set `index_date`, `patient` (fields of the person's
 //! `patients` row; the rest take [`PATIENT_DEFAULTS`]), `lsoa_imd` rows, and
 //! `in_population = false` (the person is not in scope at the index date, so
-//! has no features). Rows list the columns of [`TABLE_COLUMNS`] in order,
+//! has no features), and `dmd_bnf` rows (`dm+d code, BNF code`: the user's
+//! dm+d → BNF map the case runs with). Rows list the columns of [`TABLE_COLUMNS`] in order,
 //! separated by commas; missing trailing fields are empty. An expected value
 //! is an integer, `true`/`false`, a number, a text, a fraction `"a/b"` (a
 //! number equal to a ÷ b, to show the working) or `"null"`.
@@ -46,6 +47,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("bed_days.toml", include_str!("examples/bed_days.toml")),
     ("medicines.toml", include_str!("examples/medicines.toml")),
     (
+        "medicines_coded.toml",
+        include_str!("examples/medicines_coded.toml"),
+    ),
+    (
         "social_care.toml",
         include_str!("examples/social_care.toml"),
     ),
@@ -68,7 +73,7 @@ pub const TABLE_COLUMNS: &[(&str, &[&str])] = &[
         &["setting", "start_date", "end_date", "emergency", "cost_gbp"],
     ),
     ("diagnoses", &["date", "code_system", "code"]),
-    ("medications", &["date", "bnf_code"]),
+    ("medications", &["date", "bnf_code", "code_system", "code"]),
     (
         "observations",
         &["date", "code_system", "code", "value", "unit"],
@@ -125,6 +130,8 @@ pub struct Case {
     pub in_population: bool,
     /// Expected values by feature name.
     pub expect: Vec<(String, Expected)>,
+    /// The dm+d → BNF map the case runs with: (dm+d code, BNF code).
+    pub dmd_bnf: Vec<(String, String)>,
 }
 
 /// An expected feature value.
@@ -182,6 +189,8 @@ struct RawCase {
     social_care: Vec<String>,
     #[serde(default)]
     lsoa_imd: Vec<String>,
+    #[serde(default)]
+    dmd_bnf: Vec<String>,
     in_population: Option<bool>,
     #[serde(default)]
     expect: toml::Table,
@@ -263,6 +272,19 @@ pub fn parse(file: &'static str, text: &str) -> Result<ExampleFile, SpecError> {
             })?;
             expect.push((feature, value));
         }
+        let mut dmd_bnf = Vec::with_capacity(c.dmd_bnf.len());
+        for pair in &c.dmd_bnf {
+            let Some((dmd, bnf)) = pair.split_once(',') else {
+                return Err(problem(
+                    file,
+                    format!(
+                        "case `{}`: `dmd_bnf` row `{pair}` is not `dm+d code, BNF code`",
+                        c.name
+                    ),
+                ));
+            };
+            dmd_bnf.push((dmd.trim().to_string(), bnf.trim().to_string()));
+        }
         let in_population = c.in_population.unwrap_or(true);
         if expect.is_empty() == in_population {
             return Err(problem(
@@ -281,6 +303,7 @@ pub fn parse(file: &'static str, text: &str) -> Result<ExampleFile, SpecError> {
             rows,
             in_population,
             expect,
+            dmd_bnf,
         });
     }
     Ok(ExampleFile {

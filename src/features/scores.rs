@@ -503,8 +503,9 @@ impl PersonSets {
     }
 }
 
-/// Distinct BNF chemical substances per person in the 365 days ending on
-/// `index` (eFI polypharmacy): the plan, if the extract has medications.
+/// Distinct ingredients (`contract::ingredient_key`: BNF chemical substances
+/// where known) per person in the 365 days ending on `index` (eFI
+/// polypharmacy): the plan, if the extract has medications.
 fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFrame> {
     let rows = extract.table("medications")?;
     let date = col("date").cast(DataType::Int32);
@@ -516,9 +517,7 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFra
                     .and(date.lt_eq(lit(epoch_days(index)))),
             )
             .group_by([col(PID)])
-            .agg([col("bnf_code")
-                .str()
-                .slice(lit(0), lit(9u64))
+            .agg([col(crate::contract::INGREDIENT)
                 .n_unique()
                 .cast(DataType::UInt32)
                 .alias("n")]),
@@ -541,7 +540,7 @@ fn medicines_by_person(counts: &DataFrame, n: &str, people: usize) -> Result<Vec
 }
 
 /// An events feature that counts exactly what [`distinct_medicines_12m`]
-/// counts: all medications, distinct `bnf_code[..9]`, the 365 days ending on
+/// counts: all medications, distinct ingredients, the 365 days ending on
 /// the index date.
 fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String> {
     defs.iter().find_map(|d| match &d.kind {
@@ -553,10 +552,10 @@ fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String>
             aggregate:
                 Aggregate::CountDistinct {
                     column,
-                    prefix: Some(9),
+                    prefix: None,
                 },
         } if filters.is_empty()
-            && column == "bnf_code"
+            && column == crate::contract::INGREDIENT
             && window.bounds(index) == (Some(super::window_start(index)), index) =>
         {
             Some(d.name.clone())
@@ -570,11 +569,12 @@ mod tests {
     use super::*;
     use crate::features::spec::{builtin, parse_features};
 
-    fn medications_feature(window: &str, prefix: u32) -> Vec<FeatureDef> {
+    fn medications_feature(window: &str, prefix: Option<u32>) -> Vec<FeatureDef> {
+        let prefix = prefix.map_or(String::new(), |p| format!("prefix = {p}\n"));
         let text = format!(
             "[[feature]]\nname = \"m\"\nkind = \"events\"\ngroup = \"Medicines\"\n\
              table = \"medications\"\nwindow = \"{window}\"\naggregate = \"count_distinct\"\n\
-             of = \"bnf_code\"\nprefix = {prefix}\ndescription = \"test\"\n"
+             of = \"ingredient\"\n{prefix}description = \"test\"\n"
         );
         parse_features(&text, "test", std::path::Path::new("."), &[]).expect("valid feature")
     }
@@ -643,13 +643,13 @@ mod tests {
             Some("medicines_12m")
         );
         // The same count over 12 months: shared.
-        let same = medications_feature("-365d..0d", 9);
+        let same = medications_feature("-365d..0d", None);
         assert_eq!(same_as_polypharmacy(&same, index).as_deref(), Some("m"));
         // Another window or another prefix: not the same count.
         for other in [
-            medications_feature("-730d..0d", 9),
-            medications_feature("-365d..-1d", 9),
-            medications_feature("-365d..0d", 7),
+            medications_feature("-730d..0d", None),
+            medications_feature("-365d..-1d", None),
+            medications_feature("-365d..0d", Some(7)),
         ] {
             assert_eq!(same_as_polypharmacy(&other, index), None);
         }

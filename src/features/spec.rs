@@ -203,6 +203,15 @@ pub fn code_columns(table: &str) -> Option<(&'static str, Option<&'static str>)>
     }
 }
 
+/// A column derived from an event table's contract columns that features
+/// may read: `medications.ingredient`, the ingredient each row counts as
+/// (`contract::ingredient_key`: the BNF chemical substance where known,
+/// else `dmd:<code>` / `rxnorm:<code>`).
+pub fn derived_column(table: &TableSpec, column: &str) -> Option<&'static str> {
+    (table.name == contract::MEDICATIONS.name && column == contract::INGREDIENT)
+        .then_some(contract::INGREDIENT)
+}
+
 /// Values derived from the person rather than events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PersonValue {
@@ -566,6 +575,7 @@ fn events(r: &RawFeature, base: &std::path::Path) -> Result<FeatureKind, SpecErr
         table
             .column(c)
             .map(|spec| spec.name.to_string())
+            .or_else(|| derived_column(table, c).map(str::to_string))
             .ok_or_else(|| {
                 err(
                     &r.name,

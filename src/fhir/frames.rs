@@ -51,6 +51,8 @@ impl Rows {
         n.person_id.extend(m.person_id);
         n.date.extend(m.date);
         n.bnf_code.extend(m.bnf_code);
+        n.code_system.extend(m.code_system);
+        n.code.extend(m.code);
     }
 
     /// Each non-empty table as a data frame, by contract table name.
@@ -149,6 +151,8 @@ fn medications(m: MedicationRows) -> PolarsResult<DataFrame> {
             Column::new(n[0].into(), m.person_id),
             date_col(n[1], m.date.into_iter().map(Some)),
             Column::new(n[2].into(), m.bnf_code),
+            Column::new(n[3].into(), m.code_system),
+            Column::new(n[4].into(), m.code),
         ],
     )
 }

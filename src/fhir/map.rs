@@ -192,7 +192,11 @@ pub struct CodedRows {
 pub struct MedicationRows {
     pub person_id: Vec<String>,
     pub date: Vec<i32>,
-    pub bnf_code: Vec<String>,
+    /// Through the dm+d → BNF map, when given and the code is in it.
+    pub bnf_code: Vec<Option<String>>,
+    /// Always `dmd`: the code as the export holds it.
+    pub code_system: Vec<&'static str>,
+    pub code: Vec<String>,
 }
 
 /// Contract rows of one chunk of resources.
@@ -616,18 +620,15 @@ fn medication(
         .code_in(DMD)
         .or_else(|| cc.code_in(SNOMED))
         .ok_or(dropped("no dm+d coding"))?;
-    let bnf = ctx
-        .lookups
-        .dmd_bnf
-        .as_ref()
-        .ok_or(dropped(
-            "dm+d code with no dm+d → BNF map given (--dmd-bnf)",
-        ))?
-        .get(dmd)
-        .ok_or(dropped("dm+d code not in the dm+d → BNF map"))?;
+    // The dm+d code is kept (contract `code_system` dmd); the BNF code is
+    // added when the user's map has it, so polypharmacy can count the
+    // chemical substance (contract::ingredient_key).
+    let bnf = ctx.lookups.dmd_bnf.as_ref().and_then(|m| m.get(dmd));
     out.person_id.push(person);
     out.date.push(date);
-    out.bnf_code.push(bnf.clone());
+    out.bnf_code.push(bnf.cloned());
+    out.code_system.push("dmd");
+    out.code.push(dmd.to_string());
     Ok(())
 }
 

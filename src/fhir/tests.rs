@@ -365,11 +365,19 @@ fn refuted_and_entered_in_error_conditions_are_dropped_and_other_systems_give_no
 fn medications_are_dated_by_their_own_element_and_coded_through_the_dmd_to_bnf_map() {
     let mut f = Fixture::new();
     let request = r#"{"resourceType":"MedicationRequest","status":"active","medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"322236009"}]},"subject":{"reference":"Patient/p1"},"authoredOn":"2025-06-01"}"#;
+    // No map: the dm+d code is written as it is, without a BNF code.
+    let m = f
+        .map(Kind::MedicationRequest, request)
+        .expect("mapped without a map")
+        .medications;
     assert_eq!(
-        reason(f.map(Kind::MedicationRequest, request)),
+        (m.person_id, m.date, m.bnf_code, m.code_system, m.code),
         (
-            IssueKind::Dropped,
-            "dm+d code with no dm+d → BNF map given (--dmd-bnf)"
+            vec!["p1".to_string()],
+            vec![day("2025-06-01")],
+            vec![None],
+            vec!["dmd"],
+            vec!["322236009".to_string()]
         )
     );
     f.lookups.dmd_bnf = Some(HashMap::from([
@@ -384,11 +392,13 @@ fn medications_are_dated_by_their_own_element_and_coded_through_the_dmd_to_bnf_m
         .expect("mapped")
         .medications;
     assert_eq!(
-        (m.person_id, m.date, m.bnf_code),
+        (m.person_id, m.date, m.bnf_code, m.code_system, m.code),
         (
             vec!["p1".to_string()],
             vec![day("2025-06-01")],
-            vec!["0407010H0AAAMAM".to_string()]
+            vec![Some("0407010H0AAAMAM".to_string())],
+            vec!["dmd"],
+            vec!["322236009".to_string()]
         )
     );
     let statement = r#"{"resourceType":"MedicationStatement","status":"active","medicationCodeableConcept":{"coding":[{"system":"https://dmd.nhs.uk","code":"39720311000001101"}]},"subject":{"reference":"Patient/p1"},"effectivePeriod":{"start":"2025-02-01","end":"2025-03-01"},"dateAsserted":"2025-04-01"}"#;
@@ -397,8 +407,12 @@ fn medications_are_dated_by_their_own_element_and_coded_through_the_dmd_to_bnf_m
         .expect("mapped")
         .medications;
     assert_eq!(
-        (m.date, m.bnf_code),
-        (vec![day("2025-02-01")], vec!["0212000B0AAABAB".to_string()])
+        (m.date, m.bnf_code, m.code),
+        (
+            vec![day("2025-02-01")],
+            vec![Some("0212000B0AAABAB".to_string())],
+            vec!["39720311000001101".to_string()]
+        )
     );
     let dispense = r#"{"resourceType":"MedicationDispense","status":"completed","medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"322236009"}]},"subject":{"reference":"Patient/p1"},"whenPrepared":"2025-07-01","whenHandedOver":"2025-07-02T16:00:00Z"}"#;
     assert_eq!(
@@ -408,10 +422,19 @@ fn medications_are_dated_by_their_own_element_and_coded_through_the_dmd_to_bnf_m
             .date,
         [day("2025-07-02")]
     );
+    // A code the map lacks: kept as a dm+d row without a BNF code.
     let unmapped = request.replace("322236009", "42109611000001109");
+    let m = f
+        .map(Kind::MedicationRequest, &unmapped)
+        .expect("mapped")
+        .medications;
     assert_eq!(
-        reason(f.map(Kind::MedicationRequest, &unmapped)),
-        (IssueKind::Dropped, "dm+d code not in the dm+d → BNF map")
+        (m.bnf_code, m.code_system, m.code),
+        (
+            vec![None],
+            vec!["dmd"],
+            vec!["42109611000001109".to_string()]
+        )
     );
     let no_date = request.replace(r#","authoredOn":"2025-06-01""#, "");
     assert_eq!(

@@ -20,7 +20,7 @@ use super::batch::collect_streaming;
 use super::locate::{TableSource, unreadable};
 use super::person_index::{BIRTH, DEATH, PID};
 use super::scan::{PART, ROW, ScannedTable, is_known_code};
-use crate::contract::{ColumnType, TableSpec};
+use crate::contract::{self, ColumnType, TableSpec};
 
 /// Column holding the index of the first rule a row breaks (rejected rows only).
 pub(crate) const REASON: &str = "__reason";
@@ -42,13 +42,20 @@ pub struct ValidateOptions {
     pub today: NaiveDate,
     /// A table with a larger share of rejected rows is fatal (0.05 = 5%).
     pub max_reject_fraction: f64,
+    /// The user's dm+d → BNF map (`[medicines] dmd_bnf`, `--dmd-bnf`): a
+    /// dm+d row found in it counts as its BNF chemical substance.
+    pub dmd_bnf: Option<Arc<DmdBnf>>,
 }
+
+/// dm+d code → BNF presentation code.
+pub type DmdBnf = std::collections::HashMap<String, String>;
 
 impl Default for ValidateOptions {
     fn default() -> Self {
         Self {
             today: chrono::Local::now().date_naive(),
             max_reject_fraction: 0.05,
+            dmd_bnf: None,
         }
     }
 }
@@ -92,6 +99,48 @@ pub struct TableReport {
     /// not computable).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_systems: Vec<(String, u64)>,
+    /// `medications` only: the level its valid rows are counted at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medicine_codes: Option<MedicineCodes>,
+}
+
+/// How the valid rows of `medications` count as ingredients
+/// ([`contract::ingredient_key`]), found in the validation pass.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MedicineCodes {
+    /// Rows counted as a BNF chemical substance (a BNF code, given or
+    /// through the dm+d → BNF map).
+    pub bnf_substance_rows: u64,
+    /// Rows counted as a product code (dm+d without a mapping, RxNorm):
+    /// strengths and brands of one ingredient count apart.
+    pub product_code_rows: u64,
+    /// Whether a dm+d → BNF map was given.
+    pub dmd_bnf_map: bool,
+}
+
+impl MedicineCodes {
+    /// The warning a run gives when product codes were counted.
+    pub fn warning(&self) -> Option<String> {
+        (self.product_code_rows > 0).then(|| {
+            format!(
+                "medications: {} of {} rows have no BNF code{} and were counted by product code \
+                 (dm+d or RxNorm), so polypharmacy and medicines_12m may over-count strengths \
+                 and brands of one ingredient{}",
+                self.product_code_rows,
+                self.product_code_rows + self.bnf_substance_rows,
+                if self.dmd_bnf_map {
+                    " in the dm+d → BNF map"
+                } else {
+                    ""
+                },
+                if self.dmd_bnf_map {
+                    ""
+                } else {
+                    "; give a dm+d → BNF map ([medicines] dmd_bnf in strata.toml, or --dmd-bnf)"
+                },
+            )
+        })
+    }
 }
 
 impl TableReport {
@@ -188,6 +237,9 @@ pub(crate) fn plan_table(
         }
         typed.push((name, column.value.clone()));
     }
+    if spec.name == contract::MEDICATIONS.name {
+        rules.extend(medicine_rules(scanned));
+    }
     let values = scanned.columns.iter().map(|c| c.value.clone()).collect();
     let get = |name: &str| {
         typed
@@ -249,6 +301,69 @@ pub(crate) fn plan_table(
         names,
         rules,
     }
+}
+
+/// The rules of a medications row beyond its columns' types
+/// (docs/data-contract.md): a medicine code is needed, as a `bnf_code` or a
+/// `code_system` and `code` pair; a dm+d code is 6–18 digits, an RxNorm code
+/// 1–10. An unknown `code_system` breaks the column's own code rule.
+fn medicine_rules(scanned: &ScannedTable) -> Vec<Rule> {
+    let value = |name: &str| {
+        scanned
+            .columns
+            .iter()
+            .find(|c| c.spec.name == name)
+            .map_or(lit(NULL).cast(DataType::String), |c| c.value.clone())
+    };
+    let given = |name: &str| value(name).is_not_null().and(value(name).neq(lit("")));
+    let (bnf, system, code) = (given("bnf_code"), given("code_system"), given("code"));
+    let in_system = |s: &str| system.clone().and(value("code_system").eq(lit(s)));
+    vec![
+        Rule {
+            column: "bnf_code",
+            problem: "no medicine code: a bnf_code, or a code_system and code, is needed".into(),
+            breaks: bnf
+                .clone()
+                .not()
+                .and(system.clone().not())
+                .and(code.clone().not()),
+        },
+        Rule {
+            column: "code_system",
+            problem: "empty while code is given".into(),
+            breaks: code.clone().and(system.clone().not()),
+        },
+        Rule {
+            column: "code",
+            problem: "empty while code_system is given".into(),
+            breaks: system.clone().and(code.clone().not()),
+        },
+        Rule {
+            column: "code",
+            problem: "not a dm+d code (6 to 18 digits)".into(),
+            breaks: in_system("dmd")
+                .and(code.clone())
+                .and(text_test(value("code"), contract::dmd_code_is_valid).not()),
+        },
+        Rule {
+            column: "code",
+            problem: "not an RxNorm concept id (1 to 10 digits)".into(),
+            breaks: in_system("rxnorm")
+                .and(code)
+                .and(text_test(value("code"), contract::rxnorm_code_is_valid).not()),
+        },
+    ]
+}
+
+/// `test` applied to each value of a text expression (null stays null).
+fn text_test(value: Expr, test: fn(&str) -> bool) -> Expr {
+    value.map(
+        move |c: Column| {
+            let out: BooleanChunked = c.str()?.iter().map(|v| v.map(test)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
 }
 
 /// Column of the summary: rows that break a rule.
@@ -393,25 +508,51 @@ pub(crate) fn summarise(
     checked: LazyFrame,
     source: &TableSource,
     rules: &[Rule],
+    dmd_bnf: Option<&Arc<DmdBnf>>,
 ) -> Result<TableReport, IngestError> {
     let fail = |e: PolarsError| unreadable(&source.display, &e);
-    let counts = collect_streaming(summary_plan(counted, source)).map_err(fail)?;
+    let counts = collect_streaming(summary_plan(counted, source, dmd_bnf)).map_err(fail)?;
     let mut rejections = Rejections::default();
     if rejected(&counts).map_err(fail)? > 0 {
         let rows = collect_streaming(rejected_rows(checked, rules)).map_err(fail)?;
         rejections.add(&rows).map_err(fail)?;
     }
-    report_from(&counts, rejections, source, rules)
+    report_from(&counts, rejections, source, rules, dmd_bnf.is_some())
 }
 
 /// The one-pass counts of a [`check`]ed table: rows, rejected rows and, for
 /// event tables, the latest main date among valid rows. Plain reductions, so
 /// the streaming engine runs them alongside the table's other plans.
-pub(crate) fn summary_plan(checked: LazyFrame, source: &TableSource) -> LazyFrame {
+pub(crate) fn summary_plan(
+    checked: LazyFrame,
+    source: &TableSource,
+    dmd_bnf: Option<&Arc<DmdBnf>>,
+) -> LazyFrame {
     let mut aggregates = vec![
         len().cast(DataType::UInt64).alias("n"),
         col(BROKEN).sum().cast(DataType::UInt64).alias(REJECTED),
     ];
+    if source.table.name == contract::MEDICATIONS.name {
+        let product = text_test(
+            ingredient_expr(&typed_names(), dmd_bnf),
+            contract::is_product_key,
+        )
+        .filter(col(BROKEN).not());
+        aggregates.push(
+            product
+                .clone()
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(PRODUCT_ROWS),
+        );
+        aggregates.push(
+            product
+                .not()
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(SUBSTANCE_ROWS),
+        );
+    }
     if let Some(date) = main_date(source) {
         aggregates.push(
             col(typed(date))
@@ -447,6 +588,45 @@ fn system_count(system: &str) -> String {
     format!("__rows_{system}")
 }
 
+/// Summary columns: valid medications rows counted by product code / by BNF substance.
+const PRODUCT_ROWS: &str = "__product_rows";
+const SUBSTANCE_ROWS: &str = "__substance_rows";
+
+/// The medications columns under their [`typed`] names (bnf_code, code_system, code).
+fn typed_names() -> [String; 3] {
+    ["bnf_code", "code_system", "code"].map(typed)
+}
+
+/// The [`contract::ingredient_key`] of each row of the medications columns
+/// `names` (bnf_code, code_system, code), as text: elementwise, so it runs
+/// inside whatever pass reads the table.
+pub(crate) fn ingredient_expr(names: &[String; 3], dmd_bnf: Option<&Arc<DmdBnf>>) -> Expr {
+    let map = dmd_bnf.cloned();
+    map_multiple(
+        move |columns: &mut [Column]| {
+            let text = |k: usize| columns[k].str();
+            let (bnf, system, code) = (text(0)?, text(1)?, text(2)?);
+            fn given(v: Option<&str>) -> Option<&str> {
+                v.filter(|s| !s.is_empty())
+            }
+            let out: StringChunked = bnf
+                .iter()
+                .zip(system.iter())
+                .zip(code.iter())
+                .map(|((b, s), c)| {
+                    contract::ingredient_key(given(b), given(s), given(c), map.as_deref())
+                })
+                .collect();
+            Ok(out.with_name(contract::INGREDIENT.into()).into_column())
+        },
+        names
+            .iter()
+            .map(|n| col(n.as_str()).cast(DataType::String))
+            .collect::<Vec<_>>(),
+        |_, _| Ok(Field::new(contract::INGREDIENT.into(), DataType::String)),
+    )
+}
+
 /// An event table's main date column (the first of its event dates).
 fn main_date(source: &TableSource) -> Option<&'static str> {
     source
@@ -471,6 +651,7 @@ pub(crate) fn report_from(
     rejections: Rejections,
     source: &TableSource,
     rules: &[Rule],
+    dmd_bnf_given: bool,
 ) -> Result<TableReport, IngestError> {
     let fail = |e: PolarsError| unreadable(&source.display, &e);
     let mut report = TableReport {
@@ -481,10 +662,18 @@ pub(crate) fn report_from(
         issues: Vec::new(),
         last_event_date: None,
         code_systems: Vec::new(),
+        medicine_codes: None,
     };
     for system in code_systems(source) {
         let n = count(counts, &system_count(system)).map_err(fail)?;
         report.code_systems.push((system.to_string(), n));
+    }
+    if source.table.name == contract::MEDICATIONS.name {
+        report.medicine_codes = Some(MedicineCodes {
+            bnf_substance_rows: count(counts, SUBSTANCE_ROWS).map_err(fail)?,
+            product_code_rows: count(counts, PRODUCT_ROWS).map_err(fail)?,
+            dmd_bnf_map: dmd_bnf_given,
+        });
     }
     if main_date(source).is_some() {
         report.last_event_date = counts

@@ -15,17 +15,19 @@ use polars::prelude::*;
 use super::IngestError;
 use super::batch::{Batch, Collected, Slot};
 use super::check::{
-    BROKEN, Rejections, Rule, TableReport, ValidateOptions, check, plan_table, rejections_sink,
-    report_from, summarise, summary_plan, typed_rows,
+    BROKEN, DmdBnf, Rejections, Rule, TableReport, ValidateOptions, check, ingredient_expr,
+    plan_table, rejections_sink, report_from, summarise, summary_plan, typed_rows,
 };
 use super::locate::{TableSource, unreadable};
 use super::person_index::{PID, PersonIndex};
 use super::scan::scan_table;
+use crate::contract;
 
 /// An event table whose validation summary is registered in a batch.
 pub(super) struct PendingTable {
     pub source: TableSource,
     rules: Vec<Rule>,
+    dmd_bnf: Option<Arc<DmdBnf>>,
     /// Every row, raw and typed, with whether it breaks a rule (the summary's input).
     checked: LazyFrame,
     /// The summary's counts.
@@ -47,18 +49,30 @@ pub(super) fn plan_events(
     let plan = plan_table(source, &scanned, options);
     let person = plan.values[0].clone();
     let checked = check(keys.attach(scanned.raw.with_column(person)), &plan);
-    let slot = batch.add(source.table.name, summary_plan(checked.clone(), source));
+    let slot = batch.add(
+        source.table.name,
+        summary_plan(checked.clone(), source, options.dmd_bnf.as_ref()),
+    );
     let rejections = Arc::new(Mutex::new(Rejections::default()));
     let sink = rejections_sink(checked.clone(), &plan.rules, Arc::clone(&rejections))
         .map_err(|e| unreadable(&source.display, &e))?;
     let rejections_slot = batch.add(source.table.name, sink);
     // Raw columns are dropped before the filter, so that it copies only the typed ones.
-    let rows = typed_rows(checked.clone(), &plan, &[PID, BROKEN])
+    let mut rows = typed_rows(checked.clone(), &plan, &[PID, BROKEN])
         .filter(col(BROKEN).not())
         .drop(cols(["person_id", BROKEN]));
+    if source.table.name == contract::MEDICATIONS.name {
+        // The ingredient each row counts as (contract::ingredient_key), for
+        // the features that read it; unused, it is never computed.
+        let names = ["bnf_code", "code_system", "code"].map(String::from);
+        rows = rows.with_column(
+            ingredient_expr(&names, options.dmd_bnf.as_ref()).alias(contract::INGREDIENT),
+        );
+    }
     let pending = PendingTable {
         source: source.clone(),
         rules: plan.rules,
+        dmd_bnf: options.dmd_bnf.clone(),
         checked,
         slot,
         rejections_slot,
@@ -72,7 +86,14 @@ impl PendingTable {
     /// pass failed: its error, or `None` if it reads cleanly alone.
     pub(super) fn fails_alone(&self) -> Option<IngestError> {
         let checked = self.checked.clone();
-        summarise(checked.clone(), checked, &self.source, &self.rules).err()
+        summarise(
+            checked.clone(),
+            checked,
+            &self.source,
+            &self.rules,
+            self.dmd_bnf.as_ref(),
+        )
+        .err()
     }
 
     /// The table's report from the collected batch, after its rejection limit.
@@ -90,7 +111,13 @@ impl PendingTable {
                 .lock()
                 .map_err(|_| fail(polars_err!(ComputeError: "a validation pass panicked")))?,
         );
-        let report = report_from(&counts, rejections, &self.source, &self.rules)?;
+        let report = report_from(
+            &counts,
+            rejections,
+            &self.source,
+            &self.rules,
+            self.dmd_bnf.is_some(),
+        )?;
         report.check_threshold(&self.source, max_reject_fraction)?;
         Ok(report)
     }

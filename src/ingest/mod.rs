@@ -40,7 +40,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 pub use batch::{Batch, Collected, Slot, collect_streaming, left_join_in_order};
-pub use check::{Action, Issue, TableReport, ValidateOptions};
+pub use check::{Action, DmdBnf, Issue, MedicineCodes, TableReport, ValidateOptions};
 pub use error::IngestError;
 use events::PendingTable;
 pub use locate::{FileFormat, LocatedTables, TableSource, locate_tables};

@@ -93,6 +93,28 @@ pub fn feature_set(file: Option<&Path>) -> Result<FeatureSet> {
 }
 
 /// Reads and validates an extract.
+/// Reads the user's dm+d → BNF map (the format of the FHIR reader's
+/// `--dmd-bnf`, `fhir::lookup::dmd_bnf`), if one is given.
+pub fn dmd_bnf_map(path: Option<&Path>) -> Result<Option<std::sync::Arc<ingest::DmdBnf>>> {
+    Ok(path
+        .map(crate::fhir::lookup::dmd_bnf)
+        .transpose()?
+        .map(std::sync::Arc::new))
+}
+
+/// Warns (stderr) when medicines were counted by product code rather than
+/// by BNF chemical substance; the manifest and report say it too.
+pub fn warn_about_medicines(extract: &Extract) {
+    if let Some(warning) = extract
+        .report
+        .table(crate::contract::MEDICATIONS.name)
+        .and_then(|t| t.medicine_codes.as_ref())
+        .and_then(ingest::MedicineCodes::warning)
+    {
+        tracing::warn!("{warning}");
+    }
+}
+
 pub fn validate(input: &Path, options: &ValidateOptions) -> Result<Extract> {
     Ok(ingest::load_extract(input, options)?)
 }
@@ -130,6 +152,7 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let options = ValidateOptions {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
+        dmd_bnf: dmd_bnf_map(plan.dmd_bnf.as_deref())?,
     };
     let (extract, features, as_of) = match plan.as_of {
         // The as-of date is known: validate and derive in one pass.
@@ -166,6 +189,7 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     });
     let degraded_terms = degraded_terms(&model, &coverage);
     warn_coverage(&coverage, &degraded_terms);
+    warn_about_medicines(&extract);
     let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
     guard_identifiers(&mut people, plan, &extract)?;
 

@@ -227,6 +227,8 @@ pub struct TrainPlan {
     pub synthetic: bool,
     /// Extra feature declarations (TOML).
     pub features: Option<PathBuf>,
+    /// dm+d → BNF map for medicines coded in dm+d.
+    pub dmd_bnf: Option<PathBuf>,
     /// What the model predicts.
     pub outcome: Outcome,
     /// A later index date to validate the fitted model at (temporal validation).
@@ -254,6 +256,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
     let options = ValidateOptions {
         today: plan.today,
         max_reject_fraction: plan.max_reject_fraction,
+        dmd_bnf: super::dmd_bnf_map(plan.dmd_bnf.as_deref())?,
     };
     let set = feature_set(plan.features.as_deref())?.with_lists(
         crate::codelists::ScoreLists::load(&plan.codelists).map_err(FeatureError::from)?,
@@ -416,6 +419,8 @@ pub struct EvaluatePlan {
     pub index_date: NaiveDate,
     pub today: NaiveDate,
     pub features: Option<PathBuf>,
+    /// dm+d → BNF map for medicines coded in dm+d.
+    pub dmd_bnf: Option<PathBuf>,
     pub options: EvaluateOptions,
     /// Files replacing built-in score code lists (`[codelists]`).
     pub codelists: crate::codelists::ListFiles,
@@ -440,6 +445,7 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
     })?;
     let options = ValidateOptions {
         today: plan.today,
+        dmd_bnf: super::dmd_bnf_map(plan.dmd_bnf.as_deref())?,
         ..Default::default()
     };
     let (extract, features) = validate_and_derive(&plan.input, &options, plan.index_date, &set)?;

@@ -74,6 +74,8 @@ fn run(file: &ExampleFile, case: &Case, set: &FeatureSet) -> Vec<String> {
         today: NaiveDate::from_ymd_opt(2030, 1, 1).expect("date"),
         // Every row of a case is meant to be valid: a rejected row is a broken case.
         max_reject_fraction: 0.0,
+        dmd_bnf: (!case.dmd_bnf.is_empty())
+            .then(|| std::sync::Arc::new(case.dmd_bnf.iter().cloned().collect())),
     };
     let extract = match load_extract(dir.path(), &options) {
         Ok(e) => e,

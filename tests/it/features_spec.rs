@@ -24,6 +24,7 @@ fn options() -> ValidateOptions {
     ValidateOptions {
         today: d("2026-11-23"),
         max_reject_fraction: 0.05,
+        dmd_bnf: None,
     }
 }
 
@@ -536,6 +537,7 @@ fn mortality_and_care_home_entry_count_days_1_to_365_after_the_index_date() {
     let options = ValidateOptions {
         today: d("2026-11-23"),
         max_reject_fraction: 0.05,
+        dmd_bnf: None,
     };
     let extract = load_extract(dir.path(), &options).expect("valid extract");
     assert_eq!(

@@ -147,7 +147,19 @@ fn convert_writes_a_contract_extract_that_validate_accepts() {
     );
 
     let m = read_table(&out, "medications");
-    assert_eq!(strs(&m, "bnf_code"), [s("0407010H0AAAMAM")]);
+    // m1: SNOMED 322236009 (dm+d), mapped by dmd_bnf.csv; the dm+d code is kept beside it.
+    assert_eq!(
+        (
+            strs(&m, "bnf_code"),
+            strs(&m, "code_system"),
+            strs(&m, "code")
+        ),
+        (
+            vec![s("0407010H0AAAMAM")],
+            vec![s("dmd")],
+            vec![s("322236009")]
+        )
+    );
     let o = read_table(&out, "observations");
     assert_eq!(
         (strs(&o, "code"), strs(&o, "unit")),
@@ -205,6 +217,22 @@ fn run_on_a_bulk_export_with_a_gzipped_file_needs_no_other_flag() {
     assert_eq!(from["conversion"]["resources"]["Patient"], 3);
     assert_eq!(from["conversion"]["rows"]["encounters"], 5);
     assert_eq!(from["conversion"]["skipped"]["Practitioner"], 1);
+    // No dm+d → BNF map: m1 (dm+d 322236009) is a medications row counted by
+    // its product code, and the run says so in the manifest and on stderr.
+    assert_eq!(from["conversion"]["rows"]["medications"], 1);
+    let medications = manifest["validation"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["table"] == "medications"))
+        .expect("medications validated");
+    assert_eq!(
+        medications["medicine_codes"],
+        serde_json::json!({"bnf_substance_rows": 0, "product_code_rows": 1, "dmd_bnf_map": false})
+    );
+    assert!(
+        stderr(&result).contains("1 of 1 rows have no BNF code and were counted by product code"),
+        "{}",
+        stderr(&result)
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod fhir;
 mod golden;
 mod governance;
 mod malformed;
+mod medicines;
 mod pipeline;
 mod reference;
 mod report;

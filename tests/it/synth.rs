@@ -466,6 +466,7 @@ fn validate(dir: &Path) -> strata::ingest::ValidationReport {
     let options = strata::ingest::ValidateOptions {
         today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
         max_reject_fraction: 0.05,
+        dmd_bnf: None,
     };
     strata::ingest::load_extract(dir, &options)
         .unwrap_or_else(|e| panic!("validates: {e}"))

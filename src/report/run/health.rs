@@ -201,6 +201,15 @@ pub(super) fn data_quality(ctx: &Context, findings: &mut Vec<Finding>) -> String
     if let Some(table) = fhir_conversion(&manifest.settings) {
         dq_parts.push(table);
     }
+    if let Some(warning) = ctx
+        .validation
+        .as_ref()
+        .and_then(medicine_codes)
+        .and_then(|m| m.warning())
+    {
+        findings.push((Status::Warn, warning.clone()));
+        dq_parts.push(p(&format!("{warning}.")));
+    }
     match ctx.counts.imd_unmatched {
         Figure::Count(0) => {}
         f => {
@@ -414,6 +423,16 @@ pub(super) fn headline(ctx: &Context, findings: &[Finding]) -> Result<String, Re
 /// When the run's input was a FHIR export (`settings.converted_from`), the
 /// resources its conversion left out: (resource type, problem, action,
 /// count), as counts of records. `None` for a contract extract.
+/// How the medications rows were counted (`medicine_codes` of the
+/// manifest's medications validation), when the run recorded it.
+fn medicine_codes(validation: &serde_json::Value) -> Option<crate::ingest::MedicineCodes> {
+    validation
+        .as_array()?
+        .iter()
+        .find(|t| t["table"] == "medications")
+        .and_then(|t| serde_json::from_value(t.get("medicine_codes")?.clone()).ok())
+}
+
 fn fhir_conversion(settings: &serde_json::Value) -> Option<String> {
     let from = settings.get("converted_from")?;
     let conversion = from.get("conversion")?;

@@ -393,6 +393,31 @@ mod tests {
     }
 
     #[test]
+    fn medicines_counted_by_product_code_are_a_data_quality_warning() {
+        let mut m = manifest([10, 45, 150, 795]);
+        let medications = |product: u64| {
+            serde_json::json!([{"table": "medications", "path": "medications.csv", "rows_read": 10,
+                "rows_rejected": 0, "issues": [], "medicine_codes": {"bnf_substance_rows": 10 - product,
+                "product_code_rows": product, "dmd_bnf_map": false}}])
+        };
+        m["validation"] = medications(0);
+        let clean = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(
+            !clean.contains("counted by product code"),
+            "all at BNF level"
+        );
+        m["validation"] = medications(3);
+        let html = render_run_report(run_dir(&m).path()).expect("report");
+        assert!(
+            html.contains(
+                "medications: 3 of 10 rows have no BNF code and were counted by product code"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("[medicines] dmd_bnf"), "says how to fix it");
+    }
+
+    #[test]
     fn a_run_on_a_fhir_export_lists_the_resources_its_conversion_left_out() {
         let mut m = manifest([10, 45, 150, 795]);
         let plain = render_run_report(run_dir(&m).path()).expect("report");

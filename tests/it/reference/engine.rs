@@ -214,14 +214,34 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         cost.map_or(Value::Null, |c| Value::Float(c as f64 / 100.0)),
     );
 
-    // Medicines: distinct chemical substances (first 9 characters).
-    let mut substances: BTreeSet<String> = BTreeSet::new();
+    // Medicines: distinct ingredients at the finest level each row allows
+    // (docs/data-contract.md, "medications"): a bnf_code's chemical substance
+    // (first 9 characters); else a BNF `code`'s; else a dm+d code's through
+    // the map; else the product code itself, named with its system.
+    let substance = |bnf: &str| -> String { bnf.chars().take(9).collect() };
+    let mut ingredients: BTreeSet<String> = BTreeSet::new();
     for m in rows.medications.iter().flatten() {
-        if &m.person_id == id && W12.holds(rel(m.date)) {
-            substances.insert(m.bnf_code.chars().take(9).collect());
+        if &m.person_id != id || !W12.holds(rel(m.date)) {
+            continue;
         }
+        let mapped = |code: &str| {
+            rows.dmd_bnf
+                .iter()
+                .find(|(dmd, _)| dmd == code)
+                .map(|(_, bnf)| substance(bnf))
+        };
+        let ingredient = match (&m.bnf_code, m.code_system, &m.code) {
+            (Some(bnf), _, _) => substance(bnf),
+            (None, Some("bnf"), Some(code)) => substance(code),
+            (None, Some("dmd"), Some(code)) => {
+                mapped(code).unwrap_or_else(|| format!("dmd product {code}"))
+            }
+            (None, Some(system), Some(code)) => format!("{system} product {code}"),
+            other => panic!("the generator wrote a medications row without a code: {other:?}"),
+        };
+        ingredients.insert(ingredient);
     }
-    let medicines = substances.len() as i64;
+    let medicines = ingredients.len() as i64;
     put("medicines_12m", Value::Int(medicines));
     put("polypharmacy_5", Value::Bool(medicines >= 5));
     put("polypharmacy_10", Value::Bool(medicines >= 10));

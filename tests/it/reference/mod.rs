@@ -135,6 +135,8 @@ fn disagreements(rows: &Rows, indexes: &[chrono::NaiveDate], set: &FeatureSet) -
         today: strategy::TODAY.parse().expect("today"),
         // Every generated row is valid: a rejection is a bug in the generator.
         max_reject_fraction: 0.0,
+        dmd_bnf: (!rows.dmd_bnf.is_empty())
+            .then(|| std::sync::Arc::new(rows.dmd_bnf.iter().cloned().collect())),
     };
     let extract = load_extract(dir.path(), &options).expect("generated extracts are valid");
     indexes
@@ -268,6 +270,7 @@ fn columns_are_the_ones_the_reference_engine_models() {
         extracts: Vec::new(),
         without: None,
         spelling: 0,
+        dmd_map: false,
     };
     let mut rows = strategy::materialise(&case);
     rows.patients.push(rows::Patient {

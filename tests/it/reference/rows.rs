@@ -47,7 +47,10 @@ pub struct Diagnosis {
 pub struct Medication {
     pub person_id: String,
     pub date: NaiveDate,
-    pub bnf_code: String,
+    pub bnf_code: Option<String>,
+    /// The coded form: `bnf`, `dmd` or `rxnorm`, with `code`.
+    pub code_system: Option<&'static str>,
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +89,8 @@ pub struct Rows {
     pub observations: Option<Vec<Observation>>,
     pub social_care: Option<Vec<SocialCare>>,
     pub lsoa_imd: Vec<LsoaImd>,
+    /// The dm+d → BNF map the run is given (dm+d code, BNF code); empty = none.
+    pub dmd_bnf: Vec<(String, String)>,
     /// How values are spelt in the CSV, all valid per the contract: 0 as
     /// written; 1 bools as `1`/`0` and codes padded with spaces; 2 bools as
     /// `Yes`/`no`; 3 bools as `T`/`f` and codes padded.
@@ -193,10 +198,29 @@ pub fn write_csv(rows: &Rows, dir: &Path) {
         files.push(("diagnoses", t));
     }
     if let Some(medications) = &rows.medications {
-        let mut t = String::from("person_id,date,bnf_code\n");
+        // Without a coded row the file is in the old form: no code_system
+        // or code column at all (docs/data-contract.md: both optional).
+        let coded = medications.iter().any(|r| r.code.is_some());
+        let mut t = String::from(if coded {
+            "person_id,date,bnf_code,code_system,code\n"
+        } else {
+            "person_id,date,bnf_code\n"
+        });
         for r in medications {
-            writeln!(t, "{},{},{}", cell(&r.person_id), r.date, cell(&r.bnf_code))
-                .expect("write to string");
+            let bnf = r.bnf_code.as_deref().map_or(String::new(), cell);
+            if coded {
+                let system = r.code_system.map_or(String::new(), |s| code(s, sp));
+                let value = r.code.as_deref().map_or(String::new(), cell);
+                writeln!(
+                    t,
+                    "{},{},{bnf},{system},{value}",
+                    cell(&r.person_id),
+                    r.date
+                )
+            } else {
+                writeln!(t, "{},{},{bnf}", cell(&r.person_id), r.date)
+            }
+            .expect("write to string");
         }
         files.push(("medications", t));
     }

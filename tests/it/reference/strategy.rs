@@ -59,6 +59,8 @@ pub enum Event {
         at: i64,
         substance: usize,
         presentation: usize,
+        /// How the row is coded: [`MedicineForm`].
+        form: MedicineForm,
     },
     Observation {
         at: i64,
@@ -71,6 +73,58 @@ pub enum Event {
         service: usize,
         weekly: Option<i64>,
     },
+}
+
+/// How a medications row is coded (docs/data-contract.md, "medications").
+#[derive(Debug, Clone, Copy)]
+pub enum MedicineForm {
+    /// `bnf_code` only (the old form).
+    Bnf,
+    /// `code_system` bnf and the BNF code as `code`.
+    CodedBnf,
+    /// `code_system` dmd: [`dmd_code`] of the substance and presentation.
+    Dmd,
+    /// `code_system` rxnorm: [`rxnorm_code`].
+    Rxnorm,
+    /// A `bnf_code` and, beside it, the dm+d code of the next substance
+    /// (the BNF code must win).
+    BnfAndDmd,
+}
+
+fn medicine_form() -> impl Strategy<Value = MedicineForm> {
+    prop_oneof![
+        6 => Just(MedicineForm::Bnf),
+        1 => Just(MedicineForm::CodedBnf),
+        3 => Just(MedicineForm::Dmd),
+        1 => Just(MedicineForm::Rxnorm),
+        1 => Just(MedicineForm::BnfAndDmd),
+    ]
+}
+
+/// A made-up dm+d code (9 digits) for a substance's presentation.
+pub fn dmd_code(substance: usize, presentation: usize) -> String {
+    (320_000_000 + substance * 10 + presentation).to_string()
+}
+
+/// A made-up RxNorm concept id (6 digits) for a substance's presentation.
+fn rxnorm_code(substance: usize, presentation: usize) -> String {
+    (100_000 + substance * 10 + presentation).to_string()
+}
+
+/// The dm+d → BNF map a case may run with: the dm+d codes of the
+/// even-numbered substances (the others count by product code).
+fn dmd_bnf_map() -> Vec<(String, String)> {
+    (0..SUBSTANCES.len())
+        .step_by(2)
+        .flat_map(|s| {
+            (0..PRESENTATIONS.len()).map(move |p| {
+                (
+                    dmd_code(s, p),
+                    format!("{}{}", SUBSTANCES[s], PRESENTATIONS[p]),
+                )
+            })
+        })
+        .collect()
 }
 
 /// A code as drawn: which pool, which entry, how it is written.
@@ -255,13 +309,18 @@ fn event() -> impl Strategy<Value = Event> {
                 cost_pence,
             }),
         3 => (offset(), code()).prop_map(|(at, code)| Event::Diagnosis { at, code }),
-        2 => (offset(), 0..SUBSTANCES.len(), 0..PRESENTATIONS.len()).prop_map(
-            |(at, substance, presentation)| Event::Medication {
+        2 => (
+            offset(),
+            0..SUBSTANCES.len(),
+            0..PRESENTATIONS.len(),
+            medicine_form()
+        )
+            .prop_map(|(at, substance, presentation, form)| Event::Medication {
                 at,
                 substance,
                 presentation,
-            }
-        ),
+                form,
+            }),
         1 => (offset(), code(), proptest::option::of(-5i32..200))
             .prop_map(|(at, code, value)| Event::Observation { at, code, value }),
         2 => (
@@ -304,6 +363,7 @@ fn polypharmacy() -> impl Strategy<Value = Vec<Event>> {
             (
                 prop_oneof![3 => -364i64..=0, 1 => offset()],
                 0..PRESENTATIONS.len(),
+                medicine_form(),
             ),
             SUBSTANCES.len(),
         ),
@@ -313,10 +373,11 @@ fn polypharmacy() -> impl Strategy<Value = Vec<Event>> {
                 .into_iter()
                 .take(n)
                 .enumerate()
-                .map(|(substance, (at, presentation))| Event::Medication {
+                .map(|(substance, (at, presentation, form))| Event::Medication {
                     at,
                     substance,
                     presentation,
+                    form,
                 })
                 .collect()
         })
@@ -408,6 +469,8 @@ pub struct Case {
     pub without: Option<u8>,
     /// [`Rows::spelling`].
     pub spelling: u8,
+    /// The run is given the dm+d → BNF map ([`dmd_bnf_map`]).
+    pub dmd_map: bool,
 }
 
 pub fn case(sub_extracts: usize) -> impl Strategy<Value = Case> {
@@ -416,12 +479,14 @@ pub fn case(sub_extracts: usize) -> impl Strategy<Value = Case> {
         proptest::collection::vec(proptest::collection::vec(person(), 1..=12), sub_extracts),
         proptest::option::weighted(0.2, 0u8..4),
         prop_oneof![3 => Just(0u8), 1 => 1u8..4],
+        any::<bool>(),
     )
-        .prop_map(|(index, extracts, without, spelling)| Case {
+        .prop_map(|(index, extracts, without, spelling, dmd_map)| Case {
             index: index.parse().expect("index date"),
             extracts,
             without,
             spelling,
+            dmd_map,
         })
 }
 
@@ -457,6 +522,11 @@ pub fn materialise(case: &Case) -> Rows {
             },
         ],
         spelling: case.spelling,
+        dmd_bnf: if case.dmd_map {
+            dmd_bnf_map()
+        } else {
+            Vec::new()
+        },
         ..Rows::default()
     };
     let mut encounter = 0;
@@ -536,15 +606,37 @@ pub fn materialise(case: &Case) -> Rows {
                         at,
                         substance,
                         presentation,
+                        form,
                     } => {
                         if possible(day(index, at)) {
+                            let bnf =
+                                format!("{}{}", SUBSTANCES[substance], PRESENTATIONS[presentation]);
+                            let (bnf_code, code_system, code) = match form {
+                                MedicineForm::Bnf => (Some(bnf), None, None),
+                                MedicineForm::CodedBnf => (None, Some("bnf"), Some(bnf)),
+                                MedicineForm::Dmd => {
+                                    (None, Some("dmd"), Some(dmd_code(substance, presentation)))
+                                }
+                                MedicineForm::Rxnorm => (
+                                    None,
+                                    Some("rxnorm"),
+                                    Some(rxnorm_code(substance, presentation)),
+                                ),
+                                MedicineForm::BnfAndDmd => (
+                                    Some(bnf),
+                                    Some("dmd"),
+                                    Some(dmd_code(
+                                        (substance + 1) % SUBSTANCES.len(),
+                                        presentation,
+                                    )),
+                                ),
+                            };
                             rows.medications.as_mut().expect("table").push(Medication {
                                 person_id: id.clone(),
                                 date: day(index, at),
-                                bnf_code: format!(
-                                    "{}{}",
-                                    SUBSTANCES[substance], PRESENTATIONS[presentation]
-                                ),
+                                bnf_code,
+                                code_system,
+                                code,
                             });
                         }
                     }
