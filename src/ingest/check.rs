@@ -533,11 +533,7 @@ pub(crate) fn summary_plan(
         col(BROKEN).sum().cast(DataType::UInt64).alias(REJECTED),
     ];
     if source.table.name == contract::MEDICATIONS.name {
-        let product = text_test(
-            ingredient_expr(&typed_names(), dmd_bnf),
-            contract::is_product_key,
-        )
-        .filter(col(BROKEN).not());
+        let product = product_code_rows(dmd_bnf).filter(col(BROKEN).not());
         aggregates.push(
             product
                 .clone()
@@ -597,10 +593,43 @@ fn typed_names() -> [String; 3] {
     ["bnf_code", "code_system", "code"].map(typed)
 }
 
+/// Whether each medications row counts by product code rather than as a BNF
+/// chemical substance ([`contract::ingredient_key`]'s rules 1–3 fail), from
+/// the typed columns: plain column tests, no per-row text is built, so the
+/// validation pass costs the same on an extract with only BNF codes.
+fn product_code_rows(dmd_bnf: Option<&Arc<DmdBnf>>) -> Expr {
+    let [bnf, system, code] = typed_names().map(|n| col(n).cast(DataType::String));
+    let given = |e: &Expr| e.clone().is_not_null().and(e.clone().neq(lit("")));
+    let mut substance = given(&bnf).or(given(&system)
+        .and(system.clone().eq(lit("bnf")))
+        .and(given(&code)));
+    if let Some(map) = dmd_bnf {
+        let keys: Series = Series::new("dmd".into(), map.keys().cloned().collect::<Vec<_>>());
+        substance = substance.or(system
+            .eq(lit("dmd"))
+            .and(code.is_in(lit(keys).implode(false), false))
+            .fill_null(lit(false)));
+    }
+    substance.not()
+}
+
 /// The [`contract::ingredient_key`] of each row of the medications columns
 /// `names` (bnf_code, code_system, code), as text: elementwise, so it runs
-/// inside whatever pass reads the table.
-pub(crate) fn ingredient_expr(names: &[String; 3], dmd_bnf: Option<&Arc<DmdBnf>>) -> Expr {
+/// inside whatever pass reads the table. `coded` says whether the file has
+/// the coded columns at all: without them every row's key is its BNF code's
+/// first characters, a plain string slice (the Rust function below builds a
+/// string per row, a third of the features pass at 1M people).
+pub(crate) fn ingredient_expr(
+    names: &[String; 3],
+    dmd_bnf: Option<&Arc<DmdBnf>>,
+    coded: bool,
+) -> Expr {
+    if !coded {
+        return col(names[0].as_str())
+            .cast(DataType::String)
+            .str()
+            .slice(lit(0), lit(contract::BNF_SUBSTANCE_CHARS as u64));
+    }
     let map = dmd_bnf.cloned();
     map_multiple(
         move |columns: &mut [Column]| {
@@ -625,6 +654,15 @@ pub(crate) fn ingredient_expr(names: &[String; 3], dmd_bnf: Option<&Arc<DmdBnf>>
             .collect::<Vec<_>>(),
         |_, _| Ok(Field::new(contract::INGREDIENT.into(), DataType::String)),
     )
+}
+
+/// Whether a scanned medications file has the coded form's columns
+/// (`code_system`, `code`), not only `bnf_code`.
+pub(crate) fn has_coded_columns(scanned: &ScannedTable) -> bool {
+    scanned
+        .columns
+        .iter()
+        .any(|c| matches!(c.spec.name, "code_system" | "code") && c.parsed.is_some())
 }
 
 /// An event table's main date column (the first of its event dates).

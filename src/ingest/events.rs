@@ -15,8 +15,8 @@ use polars::prelude::*;
 use super::IngestError;
 use super::batch::{Batch, Collected, Slot};
 use super::check::{
-    BROKEN, DmdBnf, Rejections, Rule, TableReport, ValidateOptions, check, ingredient_expr,
-    plan_table, rejections_sink, report_from, summarise, summary_plan, typed_rows,
+    BROKEN, DmdBnf, Rejections, Rule, TableReport, ValidateOptions, check, has_coded_columns,
+    ingredient_expr, plan_table, rejections_sink, report_from, summarise, summary_plan, typed_rows,
 };
 use super::locate::{TableSource, unreadable};
 use super::person_index::{PID, PersonIndex};
@@ -46,6 +46,7 @@ pub(super) fn plan_events(
     batch: &mut Batch,
 ) -> Result<(LazyFrame, PendingTable), IngestError> {
     let scanned = scan_table(source)?;
+    let coded = has_coded_columns(&scanned);
     let plan = plan_table(source, &scanned, options);
     let person = plan.values[0].clone();
     let checked = check(keys.attach(scanned.raw.with_column(person)), &plan);
@@ -66,7 +67,7 @@ pub(super) fn plan_events(
         // the features that read it; unused, it is never computed.
         let names = ["bnf_code", "code_system", "code"].map(String::from);
         rows = rows.with_column(
-            ingredient_expr(&names, options.dmd_bnf.as_ref()).alias(contract::INGREDIENT),
+            ingredient_expr(&names, options.dmd_bnf.as_ref(), coded).alias(contract::INGREDIENT),
         );
     }
     let pending = PendingTable {
