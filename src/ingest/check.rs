@@ -509,9 +509,10 @@ pub(crate) fn summarise(
     source: &TableSource,
     rules: &[Rule],
     dmd_bnf: Option<&Arc<DmdBnf>>,
+    coded: bool,
 ) -> Result<TableReport, IngestError> {
     let fail = |e: PolarsError| unreadable(&source.display, &e);
-    let counts = collect_streaming(summary_plan(counted, source, dmd_bnf)).map_err(fail)?;
+    let counts = collect_streaming(summary_plan(counted, source, dmd_bnf, coded)).map_err(fail)?;
     let mut rejections = Rejections::default();
     if rejected(&counts).map_err(fail)? > 0 {
         let rows = collect_streaming(rejected_rows(checked, rules)).map_err(fail)?;
@@ -527,13 +528,20 @@ pub(crate) fn summary_plan(
     checked: LazyFrame,
     source: &TableSource,
     dmd_bnf: Option<&Arc<DmdBnf>>,
+    coded: bool,
 ) -> LazyFrame {
     let mut aggregates = vec![
         len().cast(DataType::UInt64).alias("n"),
         col(BROKEN).sum().cast(DataType::UInt64).alias(REJECTED),
     ];
     if source.table.name == contract::MEDICATIONS.name {
-        let product = product_code_rows(dmd_bnf).filter(col(BROKEN).not());
+        // Without the coded columns every valid row has a BNF code.
+        let product = if coded {
+            product_code_rows(dmd_bnf)
+        } else {
+            lit(false)
+        }
+        .filter(col(BROKEN).not());
         aggregates.push(
             product
                 .clone()

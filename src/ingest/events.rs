@@ -28,6 +28,8 @@ pub(super) struct PendingTable {
     pub source: TableSource,
     rules: Vec<Rule>,
     dmd_bnf: Option<Arc<DmdBnf>>,
+    /// Whether the file has the medications' coded columns.
+    coded: bool,
     /// Every row, raw and typed, with whether it breaks a rule (the summary's input).
     checked: LazyFrame,
     /// The summary's counts.
@@ -52,7 +54,7 @@ pub(super) fn plan_events(
     let checked = check(keys.attach(scanned.raw.with_column(person)), &plan);
     let slot = batch.add(
         source.table.name,
-        summary_plan(checked.clone(), source, options.dmd_bnf.as_ref()),
+        summary_plan(checked.clone(), source, options.dmd_bnf.as_ref(), coded),
     );
     let rejections = Arc::new(Mutex::new(Rejections::default()));
     let sink = rejections_sink(checked.clone(), &plan.rules, Arc::clone(&rejections))
@@ -74,6 +76,7 @@ pub(super) fn plan_events(
         source: source.clone(),
         rules: plan.rules,
         dmd_bnf: options.dmd_bnf.clone(),
+        coded,
         checked,
         slot,
         rejections_slot,
@@ -93,6 +96,7 @@ impl PendingTable {
             &self.source,
             &self.rules,
             self.dmd_bnf.as_ref(),
+            self.coded,
         )
         .err()
     }

@@ -41,7 +41,7 @@ pub(super) fn load_patients(
         .collect()
         .map_err(|e| unreadable(&source.display, &e))?;
     check_duplicates(&all, source)?;
-    let mut report = summarise(counted.lazy(), checked, source, &plan.rules, None)?;
+    let mut report = summarise(counted.lazy(), checked, source, &plan.rules, None, false)?;
     let (valid, nhs_issue) = remove_bad_nhs_numbers(all.lazy().filter(col(BROKEN).not()), source)?;
     if let Some(issue) = nhs_issue {
         report.issues.push(issue);

@@ -82,7 +82,14 @@ fn load_reference(
     let scanned = scan_table(source)?;
     let plan = plan_table(source, &scanned, options);
     let checked = check(scanned.raw, &plan);
-    let report = summarise(checked.clone(), checked.clone(), source, &plan.rules, None)?;
+    let report = summarise(
+        checked.clone(),
+        checked.clone(),
+        source,
+        &plan.rules,
+        None,
+        false,
+    )?;
     report.check_threshold(source, options.max_reject_fraction)?;
     Ok((
         typed_rows(checked, &plan, &[BROKEN])
