@@ -47,6 +47,13 @@ fn matches(e: Expr, test: fn(&str) -> bool) -> Expr {
 fn ymd(year: Expr, month: Expr, day: Expr) -> Expr {
     year.map_many(
         |cols: &mut [Column]| {
+            // A column the file lacks arrives as one null: widen it.
+            let n = cols.iter().map(Column::len).max().unwrap_or(0);
+            for c in cols.iter_mut() {
+                if c.len() != n {
+                    *c = c.new_from_index(0, n);
+                }
+            }
             let y = cols[0].str()?;
             let m = cols[1].str()?;
             let d = cols[2].str()?;
