@@ -8,6 +8,7 @@ mod fhir;
 mod golden;
 mod governance;
 mod malformed;
+mod omop;
 mod pipeline;
 mod reference;
 mod report;
