@@ -65,10 +65,11 @@ impl Ids {
         let mut chars = v.chars();
         if chars.next().is_some_and(|c| c.is_ascii_alphabetic()) {
             let rest = chars.as_str();
-            if !rest.is_empty() && rest.len() <= 15 {
-                if let Ok(n) = i64::from_str_radix(rest, 16) {
-                    return n;
-                }
+            if let Some(n) = (!rest.is_empty() && rest.len() <= 15)
+                .then(|| i64::from_str_radix(rest, 16).ok())
+                .flatten()
+            {
+                return n;
             }
         }
         let next = (1i64 << 61) + self.others.len() as i64;
@@ -83,40 +84,43 @@ impl Ids {
     }
 }
 
-/// The codes used, as local concepts: (vocabulary, code) → concept id.
+/// The codes used, as local concepts: (vocabulary, code) → concept id and
+/// the domain of its first use.
 #[derive(Default)]
 struct Concepts {
-    ids: BTreeMap<(&'static str, String), i64>,
+    ids: BTreeMap<(&'static str, String), (i64, &'static str)>,
 }
 
 impl Concepts {
-    fn id(&mut self, vocabulary: &'static str, code: &str) -> i64 {
+    fn id(&mut self, vocabulary: &'static str, code: &str, domain: &'static str) -> i64 {
         let next = LOCAL_CONCEPTS + self.ids.len() as i64;
-        *self
-            .ids
+        self.ids
             .entry((vocabulary, code.to_string()))
-            .or_insert(next)
+            .or_insert((next, domain))
+            .0
     }
 
     fn frame(&self) -> PolarsResult<DataFrame> {
-        let mut rows: Vec<(&i64, &(&str, String))> = self.ids.iter().map(|(k, v)| (v, k)).collect();
+        // (concept id, domain, vocabulary, code), by concept id.
+        let mut rows: Vec<(i64, &str, &str, &str)> = self
+            .ids
+            .iter()
+            .map(|((v, c), (id, d))| (*id, *d, *v, c.as_str()))
+            .collect();
         rows.sort();
         let n = rows.len();
-        let domain = |v: &str| {
-            if v == "SNOMED" {
-                "Condition"
-            } else {
-                "Condition"
-            }
-        };
         df!(
-            "concept_id" => rows.iter().map(|(id, _)| **id).collect::<Vec<_>>(),
-            "concept_name" => rows.iter().map(|(_, (v, c))| format!("{v} {c}")).collect::<Vec<_>>(),
-            "domain_id" => rows.iter().map(|(_, (v, _))| domain(v)).collect::<Vec<_>>(),
-            "vocabulary_id" => rows.iter().map(|(_, (v, _))| *v).collect::<Vec<_>>(),
-            "concept_class_id" => rows.iter().map(|(_, (v, _))| if *v == "SNOMED" { "Clinical Finding" } else { "ICD10 code" }).collect::<Vec<_>>(),
-            "standard_concept" => rows.iter().map(|(_, (v, _))| (*v == "SNOMED").then_some("S")).collect::<Vec<_>>(),
-            "concept_code" => rows.iter().map(|(_, (_, c))| c.clone()).collect::<Vec<_>>(),
+            "concept_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "concept_name" => rows.iter().map(|r| format!("{} {}", r.2, r.3)).collect::<Vec<_>>(),
+            "domain_id" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "vocabulary_id" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "concept_class_id" => rows.iter().map(|r| match (r.2, r.1) {
+                ("SNOMED", "Condition") => "Clinical Finding",
+                ("SNOMED", _) => "Observable Entity",
+                _ => "ICD10 code",
+            }).collect::<Vec<_>>(),
+            "standard_concept" => rows.iter().map(|r| (r.2 == "SNOMED").then_some("S")).collect::<Vec<_>>(),
+            "concept_code" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
             "valid_start_date" => vec!["1970-01-01"; n],
             "valid_end_date" => vec!["2099-12-31"; n],
             "invalid_reason" => vec![None::<&str>; n],
@@ -373,13 +377,13 @@ pub fn write_export(contract_dir: &Path, out: &Path) -> Result<BTreeMap<String, 
             let c = c.as_deref().unwrap_or("");
             match s.as_deref() {
                 Some("snomed") => {
-                    let id = concepts.id("SNOMED", c);
+                    let id = concepts.id("SNOMED", c, "Condition");
                     standard.push(id);
                     source.push(id);
                 }
                 _ => {
                     standard.push(0);
-                    source.push(concepts.id("ICD10", c));
+                    source.push(concepts.id("ICD10", c, "Condition"));
                 }
             }
         }
@@ -440,7 +444,15 @@ pub fn write_export(contract_dir: &Path, out: &Path) -> Result<BTreeMap<String, 
         let unit = strings(&o, "unit").map_err(frame_error)?;
         let concept: Vec<i64> = code
             .iter()
-            .map(|c| concepts.id("SNOMED", c.as_deref().unwrap_or("")))
+            .zip(&value)
+            .map(|(c, v)| {
+                let domain = if v.is_some() {
+                    "Measurement"
+                } else {
+                    "Observation"
+                };
+                concepts.id("SNOMED", c.as_deref().unwrap_or(""), domain)
+            })
             .collect();
         for (domain, with_value) in [("measurement", true), ("observation", false)] {
             let rows: Vec<usize> = (0..o.height())

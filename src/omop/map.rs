@@ -168,6 +168,14 @@ fn bad_date(raw: Expr) -> Expr {
     raw.clone().is_not_null().and(date(raw).is_null())
 }
 
+/// A left join that keeps the left frame's row order (results never depend
+/// on hash-table iteration order).
+pub fn left_join() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
 fn text(s: &str) -> Expr {
     lit(s.to_string())
 }
@@ -206,7 +214,7 @@ pub fn with_concept(
             ]),
             [col(key)],
             [col(key)],
-            JoinArgs::new(JoinType::Left),
+            left_join(),
         ),
         None => lf.with_columns([
             null_text().alias(vocab.as_str()),
@@ -235,7 +243,7 @@ pub fn with_known(lf: LazyFrame, people: &LazyFrame) -> LazyFrame {
             .select([col("person_id"), lit(true).alias(KNOWN)]),
         [col("person_id")],
         [col("person_id")],
-        JoinArgs::new(JoinType::Left),
+        left_join(),
     )
     .with_column(col(KNOWN).fill_null(lit(false)))
 }
@@ -301,7 +309,7 @@ pub fn person(t: &Scanned, location: Option<&Scanned>, care_site: Option<&Scanne
                     .unique(Some(cols(["location_id"])), UniqueKeepStrategy::First),
                 [col("location_id")],
                 [col("location_id")],
-                JoinArgs::new(JoinType::Left),
+                left_join(),
             )
         }
         None => lf.with_column(null_text().alias("lsoa")),
@@ -318,7 +326,7 @@ pub fn person(t: &Scanned, location: Option<&Scanned>, care_site: Option<&Scanne
                 .unique(Some(cols(["care_site_id"])), UniqueKeepStrategy::First),
             [col("care_site_id")],
             [col("care_site_id")],
-            JoinArgs::new(JoinType::Left),
+            left_join(),
         ),
         None => lf.with_column(null_text().alias("practice_code")),
     };
@@ -430,7 +438,7 @@ pub fn visits(t: &Scanned, people: &LazyFrame, cost: Option<&Scanned>) -> LazyFr
         preceding,
         [col("__preceding")],
         [col("__preceding")],
-        JoinArgs::new(JoinType::Left),
+        left_join(),
     );
     let lf = match cost {
         Some(c) => {
@@ -452,7 +460,7 @@ pub fn visits(t: &Scanned, people: &LazyFrame, cost: Option<&Scanned>) -> LazyFr
                 visit_costs,
                 [col("encounter_id")],
                 [col("encounter_id")],
-                JoinArgs::new(JoinType::Left),
+                left_join(),
             )
         }
         None => lf.with_column(lit(NULL).cast(DataType::Float64).alias("cost_gbp")),

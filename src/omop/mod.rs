@@ -16,6 +16,7 @@ pub mod map;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
@@ -154,10 +155,140 @@ fn names(t: &contract::TableSpec) -> Vec<Expr> {
     t.columns.iter().map(|c| col(c.name)).collect()
 }
 
+/// Issues found so far in one CDM table, keyed for a stable order.
+#[derive(Default)]
+struct Found {
+    read: u64,
+    map: BTreeMap<(IssueKind, String), (u64, Vec<String>)>,
+}
+
+impl Found {
+    /// Counts the issues of a mapped batch (its [`KIND`], [`REASON`] and
+    /// [`ROW`] columns).
+    fn add(&mut self, df: &DataFrame, label: &str) -> PolarsResult<()> {
+        self.read += df.height() as u64;
+        let kinds = df.column(KIND)?.str()?;
+        let reasons = df.column(REASON)?.str()?;
+        let rows = df.column(ROW)?.u64()?;
+        for ((kind, reason), row) in kinds.iter().zip(reasons.iter()).zip(rows.iter()) {
+            let (Some(kind), Some(reason)) = (kind, reason) else {
+                continue;
+            };
+            let kind = match kind {
+                REJECTED => IssueKind::Rejected,
+                DROPPED => IssueKind::Dropped,
+                _ => IssueKind::Noted,
+            };
+            let entry = self.map.entry((kind, reason.to_string())).or_default();
+            entry.0 += 1;
+            if entry.1.len() < FIRST_LOCATIONS {
+                entry.1.push(format!("{label} row {}", row.unwrap_or(0)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rows of a mapped batch that give a contract row.
+fn kept(df: DataFrame) -> PolarsResult<DataFrame> {
+    df.lazy()
+        .filter(col(KIND).is_null().or(col(KIND).eq(lit(NOTED))))
+        .collect()
+}
+
+/// Rows gathered from the streamed batches before a part is written.
+const PART_ROWS: usize = 1 << 20;
+
+/// One contract table's Parquet parts (`OUT/TABLE/part-00001.parquet`, …).
+struct Parts {
+    dir: PathBuf,
+    columns: Vec<Expr>,
+    next: u32,
+    written: u64,
+    /// Batches not yet written, and their rows.
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+}
+
+impl Parts {
+    fn new(dir: PathBuf, columns: Vec<Expr>, next: u32) -> Parts {
+        Parts {
+            dir,
+            columns,
+            next,
+            written: 0,
+            pending: Vec::new(),
+            pending_rows: 0,
+        }
+    }
+
+    /// Adds a batch's kept rows; writes a part once enough are gathered.
+    fn push(&mut self, df: DataFrame) -> Result<(), OmopError> {
+        self.pending_rows += df.height();
+        self.pending.push(df);
+        if self.pending_rows >= PART_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered rows as one part (nothing when there are none).
+    fn flush(&mut self) -> Result<(), OmopError> {
+        let mut pending = std::mem::take(&mut self.pending).into_iter();
+        self.pending_rows = 0;
+        let Some(mut all) = pending.next() else {
+            return Ok(());
+        };
+        for df in pending {
+            all.vstack_mut(&df).map_err(|e| OmopError::Write {
+                path: self.dir.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        self.write(all)
+    }
+
+    fn write(&mut self, df: DataFrame) -> Result<(), OmopError> {
+        let path = self.dir.join(format!("part-{:05}.parquet", self.next));
+        let write_error = |reason: String| OmopError::Write {
+            path: path.clone(),
+            reason,
+        };
+        let mut df = df
+            .lazy()
+            .select(self.columns.clone())
+            .collect()
+            .map_err(|e| write_error(e.to_string()))?;
+        if df.height() == 0 && self.next > 1 {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| write_error(e.kind().to_string()))?;
+        let file = std::fs::File::create(&path).map_err(|e| write_error(e.kind().to_string()))?;
+        ParquetWriter::new(std::io::BufWriter::new(file))
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .map_err(|e| write_error(e.to_string()))?;
+        self.next += 1;
+        self.written += df.height() as u64;
+        Ok(())
+    }
+}
+
+/// What one streamed CDM table gave: its issues, its parts, and the first
+/// write error (which stops the stream).
+struct Stream {
+    found: Found,
+    parts: Parts,
+    label: String,
+    error: Option<OmopError>,
+}
+
 struct Converter {
     out: PathBuf,
     limit: f64,
     summary: ConversionSummary,
+    /// The next part number of each contract table.
+    parts: BTreeMap<&'static str, u32>,
 }
 
 impl Converter {
@@ -168,53 +299,10 @@ impl Converter {
         }
     }
 
-    /// Collects a mapped plan, counts its issues under `table` and returns
-    /// the rows kept (with every column of the plan).
-    fn collect(
-        &mut self,
-        table: &str,
-        source: &Scanned,
-        path: &Path,
-        plan: LazyFrame,
-    ) -> Result<DataFrame, OmopError> {
-        let df = plan.collect().map_err(Self::unreadable(path))?;
-        let read = df.height() as u64;
-        *self.summary.read.entry(table.to_string()).or_default() += read;
-        let frame_error = Self::unreadable(path);
-        let kinds = df
-            .column(KIND)
-            .map_err(&frame_error)?
-            .str()
-            .map_err(&frame_error)?;
-        let reasons = df
-            .column(REASON)
-            .map_err(&frame_error)?
-            .str()
-            .map_err(&frame_error)?;
-        let rows = df
-            .column(ROW)
-            .map_err(&frame_error)?
-            .u64()
-            .map_err(&frame_error)?;
-        let mut found: BTreeMap<(IssueKind, String), (u64, Vec<String>)> = BTreeMap::new();
-        for ((kind, reason), row) in kinds.iter().zip(reasons.iter()).zip(rows.iter()) {
-            let (Some(kind), Some(reason)) = (kind, reason) else {
-                continue;
-            };
-            let kind = match kind {
-                REJECTED => IssueKind::Rejected,
-                DROPPED => IssueKind::Dropped,
-                _ => IssueKind::Noted,
-            };
-            let entry = found.entry((kind, reason.to_string())).or_default();
-            entry.0 += 1;
-            if entry.1.len() < FIRST_LOCATIONS {
-                entry
-                    .1
-                    .push(format!("{} row {}", source.label, row.unwrap_or(0)));
-            }
-        }
-        for ((kind, reason), (count, first)) in found {
+    /// Records a table's issues and stops when too many rows were rejected.
+    fn finish(&mut self, table: &str, found: Found) -> Result<(), OmopError> {
+        *self.summary.read.entry(table.to_string()).or_default() += found.read;
+        for ((kind, reason), (count, first)) in found.map {
             self.summary.issues.push(IssueCount {
                 table: table.to_string(),
                 kind,
@@ -223,11 +311,92 @@ impl Converter {
                 first,
             });
         }
-        self.check_rejections(table, read)?;
-        df.lazy()
-            .filter(col(KIND).is_null().or(col(KIND).eq(lit(NOTED))))
-            .collect()
-            .map_err(Self::unreadable(path))
+        self.check_rejections(table, found.read)
+    }
+
+    /// Collects a mapped plan of a small table (person, observation_period,
+    /// death), counts its issues under `table` and returns the rows kept.
+    fn collect(
+        &mut self,
+        table: &str,
+        source: &Scanned,
+        path: &Path,
+        plan: LazyFrame,
+    ) -> Result<DataFrame, OmopError> {
+        let fail = Self::unreadable(path);
+        let df = plan.collect().map_err(&fail)?;
+        let mut found = Found::default();
+        found.add(&df, &source.label).map_err(&fail)?;
+        self.finish(table, found)?;
+        kept(df).map_err(fail)
+    }
+
+    /// Streams a mapped plan of an event table in batches: each batch's
+    /// issues are counted and its rows written as a Parquet part of `spec`
+    /// (with `extra` columns), so no table is held whole in memory.
+    fn stream(
+        &mut self,
+        table: &str,
+        source: &Scanned,
+        path: &Path,
+        plan: LazyFrame,
+        spec: &'static contract::TableSpec,
+        extra: &[&str],
+    ) -> Result<(), OmopError> {
+        let mut columns = names(spec);
+        columns.extend(extra.iter().map(|c| col(*c)));
+        let state = Arc::new(Mutex::new(Stream {
+            found: Found::default(),
+            parts: Parts::new(
+                self.out.join(spec.name),
+                columns,
+                self.parts.get(spec.name).copied().unwrap_or(1),
+            ),
+            label: source.label.clone(),
+            error: None,
+        }));
+        let shared = Arc::clone(&state);
+        let empty = plan.clone().limit(0);
+        let sink = plan
+            .sink_batches(
+                PlanCallback::new(move |batch: DataFrame| {
+                    let mut s = shared
+                        .lock()
+                        .map_err(|_| polars_err!(ComputeError: "an OMOP pass panicked"))?;
+                    let label = s.label.clone();
+                    s.found.add(&batch, &label)?;
+                    if let Err(e) = s.parts.push(kept(batch)?) {
+                        s.error = Some(e);
+                        return Err(polars_err!(ComputeError: "writing a part failed"));
+                    }
+                    Ok(false)
+                }),
+                true,
+                None,
+            )
+            .map_err(Self::unreadable(path))?;
+        let ran = sink.collect_with_engine(Engine::Streaming);
+        let mut s = state.lock().map_err(|_| OmopError::Unreadable {
+            path: path.to_path_buf(),
+            reason: "an OMOP pass panicked".to_string(),
+        })?;
+        if let Some(e) = s.error.take() {
+            return Err(e);
+        }
+        ran.map_err(Self::unreadable(path))?;
+        s.parts.flush()?;
+        // A table with no rows at all still gets its (empty) first part, so
+        // ingest names the real problem rather than a missing table.
+        if s.parts.next == 1 {
+            let empty = empty.collect().map_err(Self::unreadable(path))?;
+            let empty = kept(empty).map_err(Self::unreadable(path))?;
+            s.parts.write(empty)?;
+        }
+        self.parts.insert(spec.name, s.parts.next);
+        *self.summary.rows.entry(spec.name.to_string()).or_default() += s.parts.written;
+        let found = std::mem::take(&mut s.found);
+        drop(s);
+        self.finish(table, found)
     }
 
     fn check_rejections(&self, table: &str, read: u64) -> Result<(), OmopError> {
@@ -251,33 +420,15 @@ impl Converter {
         })
     }
 
-    /// Writes `df`'s contract columns as `OUT/TABLE/part-00001.parquet`.
-    fn write(
-        &mut self,
-        spec: &contract::TableSpec,
-        df: DataFrame,
-        extra: &[&str],
-    ) -> Result<(), OmopError> {
-        let dir = self.out.join(spec.name);
-        let path = dir.join("part-00001.parquet");
-        let write_error = |reason: String| OmopError::Write {
-            path: path.clone(),
-            reason,
-        };
-        let mut columns = names(spec);
-        columns.extend(extra.iter().map(|c| col(*c)));
-        let mut df = df
-            .lazy()
-            .select(columns)
-            .collect()
-            .map_err(|e| write_error(e.to_string()))?;
-        std::fs::create_dir_all(&dir).map_err(|e| write_error(e.kind().to_string()))?;
-        let file = std::fs::File::create(&path).map_err(|e| write_error(e.kind().to_string()))?;
-        ParquetWriter::new(std::io::BufWriter::new(file))
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(&mut df)
-            .map_err(|e| write_error(e.to_string()))?;
-        *self.summary.rows.entry(spec.name.to_string()).or_default() += df.height() as u64;
+    /// Writes the patients (held in memory: one row per person).
+    fn write_patients(&mut self, df: DataFrame) -> Result<(), OmopError> {
+        let mut parts = Parts::new(self.out.join(PATIENTS.name), names(&PATIENTS), 1);
+        parts.write(df)?;
+        *self
+            .summary
+            .rows
+            .entry(PATIENTS.name.to_string())
+            .or_default() += parts.written;
         Ok(())
     }
 }
@@ -310,8 +461,21 @@ pub fn convert(
         out: out.to_path_buf(),
         limit: options.max_reject_fraction,
         summary: ConversionSummary::default(),
+        parts: BTreeMap::new(),
     };
     let concepts = get("concept").map(map::concepts);
+    // The lookup tables are read through joins: count their rows here.
+    for table in ["concept", "location", "care_site", "cost"] {
+        if let Some((t, path)) = scanned.get(table) {
+            let n =
+                t.lf.clone()
+                    .select([len().alias("n")])
+                    .collect()
+                    .and_then(|df| Ok(df.column("n")?.u32()?.get(0).unwrap_or(0)))
+                    .map_err(Converter::unreadable(path))?;
+            conv.summary.read.insert(table.to_string(), u64::from(n));
+        }
+    }
 
     // People first: every other table is checked against them.
     let (person, person_path) = &scanned["person"];
@@ -352,21 +516,11 @@ pub fn convert(
     };
     let mut lf = people.lazy();
     lf = match registered {
-        Some(r) => lf.join(
-            r,
-            [col("person_id")],
-            [col("person_id")],
-            JoinArgs::new(JoinType::Left),
-        ),
+        Some(r) => lf.join(r, [col("person_id")], [col("person_id")], map::left_join()),
         None => lf.with_column(lit(NULL).cast(DataType::Date).alias("registered_from")),
     };
     lf = match deaths {
-        Some(d) => lf.join(
-            d,
-            [col("person_id")],
-            [col("person_id")],
-            JoinArgs::new(JoinType::Left),
-        ),
+        Some(d) => lf.join(d, [col("person_id")], [col("person_id")], map::left_join()),
         None => lf.with_column(lit(NULL).cast(DataType::Date).alias("date_of_death")),
     };
     people = lf.collect().map_err(Converter::unreadable(person_path))?;
@@ -388,44 +542,40 @@ pub fn convert(
         .with_column(col("registered_from").fill_null(col("date_of_birth")))
         .collect()
         .map_err(Converter::unreadable(person_path))?;
-    conv.write(&PATIENTS, people, &[])?;
+    conv.write_patients(people)?;
 
     let (visits, visit_path) = &scanned["visit_occurrence"];
     let plan = map::visits(visits, &known, get("cost"));
-    let df = conv.collect("visit_occurrence", visits, visit_path, plan)?;
-    conv.write(&ENCOUNTERS, df, &[])?;
-
+    conv.stream(
+        "visit_occurrence",
+        visits,
+        visit_path,
+        plan,
+        &ENCOUNTERS,
+        &[],
+    )?;
     if let Some((t, path)) = scanned.get("condition_occurrence") {
         let plan = map::conditions(t, &known, concepts.as_ref());
-        let df = conv.collect("condition_occurrence", t, path, plan)?;
-        conv.write(&DIAGNOSES, df, &[])?;
+        conv.stream("condition_occurrence", t, path, plan, &DIAGNOSES, &[])?;
     }
     if let Some((t, path)) = scanned.get("drug_exposure") {
         let plan = map::drugs(t, &known, concepts.as_ref());
-        let df = conv.collect("drug_exposure", t, path, plan)?;
         // The coded form beside bnf_code, for the contract's coming coded
         // medications (ingest ignores extra columns until then).
-        conv.write(&MEDICATIONS, df, &["code_system", "code"])?;
+        conv.stream(
+            "drug_exposure",
+            t,
+            path,
+            plan,
+            &MEDICATIONS,
+            &["code_system", "code"],
+        )?;
     }
-    let mut observations: Vec<DataFrame> = Vec::new();
     for domain in ["measurement", "observation"] {
         if let Some((t, path)) = scanned.get(domain) {
             let plan = map::measurements(t, domain, &known, concepts.as_ref());
-            let df = conv.collect(domain, t, path, plan)?;
-            observations.push(
-                df.lazy()
-                    .select(names(&OBSERVATIONS))
-                    .collect()
-                    .map_err(Converter::unreadable(path))?,
-            );
+            conv.stream(domain, t, path, plan, &OBSERVATIONS, &[])?;
         }
-    }
-    if !observations.is_empty() {
-        let mut all = observations.remove(0);
-        for df in observations {
-            all.vstack_mut(&df).map_err(Converter::unreadable(input))?;
-        }
-        conv.write(&OBSERVATIONS, all, &[])?;
     }
     let summary = conv.summary;
     let report = out.join("omop_conversion.json");

@@ -32,7 +32,7 @@ fn converted() -> Converted {
 
 impl Converted {
     fn table(&self, name: &str) -> DataFrame {
-        let path = self.out.join(name).join("part-00001.parquet");
+        let path = self.out.join(name).join("*.parquet");
         LazyFrame::scan_parquet(
             PlRefPath::new(path.to_string_lossy().as_ref()),
             ScanArgsParquet::default(),
