@@ -39,6 +39,7 @@ pub mod ingest;
 #[cfg(test)]
 mod layers;
 pub mod model;
+pub mod omop;
 pub mod pipeline;
 pub mod products;
 pub mod publication;

@@ -72,11 +72,14 @@ pub enum Command {
     ///
     /// Example: strata generate --patients 5000 --seed 42 --out sample-data
     Generate(GenerateArgs),
-    /// Convert a FHIR R4 Bulk Data export (UK Core) into a contract extract (Parquet).
+    /// Convert a FHIR R4 Bulk Data export (UK Core) or an OMOP CDM 5.4 folder into a
+    /// contract extract (Parquet).
     ///
-    /// Reads *.ndjson / *.ndjson.gz (the $export manifest's list when present) and writes
-    /// one folder of Parquet parts per contract table, plus fhir_conversion.json (counts,
-    /// and every resource left out with its reason, file and line). See docs/fhir.md.
+    /// FHIR: reads *.ndjson / *.ndjson.gz (the $export manifest's list when present) and
+    /// writes one folder of Parquet parts per contract table, plus fhir_conversion.json
+    /// (counts, and every resource left out with its reason, file and line). See docs/fhir.md.
+    /// OMOP: reads one CSV or Parquet file per CDM table and writes the same layout, plus
+    /// omop_conversion.json (every row left out with its reason, file and row). See docs/omop.md.
     ///
     /// Example: strata convert --input /data/export --out /data/extract --postcode-lsoa pcd_lsoa21.csv
     Convert(ConvertArgs),
@@ -106,10 +109,13 @@ pub struct FhirLookupArgs {
 /// What `--input` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
-    /// A folder of *.ndjson[.gz] files or an $export manifest is FHIR; anything else the contract.
+    /// A folder of *.ndjson[.gz] files or an $export manifest is FHIR; person and
+    /// visit_occurrence files (and no patients table) are OMOP; anything else the contract.
     Auto,
     /// A FHIR R4 Bulk Data export (converted into a temporary contract extract first).
     Fhir,
+    /// An OMOP CDM 5.4 folder, one CSV or Parquet file per table (converted first; docs/omop.md).
+    Omop,
     /// A contract extract (docs/data-contract.md).
     Contract,
 }
@@ -124,11 +130,26 @@ pub struct SourceArgs {
     pub lookups: FhirLookupArgs,
 }
 
+/// What `convert --input` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertFormat {
+    /// An OMOP CDM folder when it has person and visit_occurrence files (and no
+    /// patients table), else a FHIR export.
+    Auto,
+    /// A FHIR R4 Bulk Data export.
+    Fhir,
+    /// An OMOP CDM 5.4 folder.
+    Omop,
+}
+
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The FHIR export folder.
+    /// The FHIR export or OMOP CDM folder.
     #[arg(long)]
     pub input: PathBuf,
+    /// What --input holds.
+    #[arg(long = "format", value_enum, default_value_t = ConvertFormat::Auto)]
+    pub input_format: ConvertFormat,
     /// Folder to write the contract extract into (new or empty).
     #[arg(long)]
     pub out: PathBuf,
@@ -265,6 +286,8 @@ pub enum FormatArg {
     Csv,
     /// A FHIR R4 Bulk Data export (UK Core NDJSON) of the same population (docs/fhir.md).
     Fhir,
+    /// An OMOP CDM 5.4 folder (CSV, with a small concept table) of the same population (docs/omop.md).
+    Omop,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-//! `--input` as a FHIR bulk export: detect it, convert it into a temporary
+//! `--input` as a FHIR bulk export or an OMOP CDM folder (`omop.rs`): detect
+//! it, convert it into a temporary
 //! contract extract that lives as long as the command, and print what the
 //! conversion read and left out (stderr, so `validate --json` stays JSON).
 
@@ -14,7 +15,7 @@ use super::args::{FhirLookupArgs, InputFormat, SourceArgs};
 const TRUTH_FILE: &str = "truth.parquet";
 
 /// The contract extract a command reads, and the temporary folder holding it
-/// when the input was FHIR (removed when this is dropped).
+/// when the input was FHIR or OMOP (removed when this is dropped).
 pub struct Prepared {
     pub path: PathBuf,
     /// `{format, input, conversion}` when the input was converted.
@@ -32,18 +33,36 @@ pub fn options(lookups: &FhirLookupArgs, max_reject_fraction: f64) -> ConvertOpt
     }
 }
 
-/// Converts `input` when it is (or is forced to be) a FHIR export.
+/// What `--input` holds once `auto` is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    Contract,
+    Fhir,
+    Omop,
+}
+
+/// Resolves `--format auto`: a FHIR export, else an OMOP CDM folder, else
+/// the contract.
+pub fn resolve(input: &Path, format: InputFormat) -> Resolved {
+    match format {
+        InputFormat::Fhir => Resolved::Fhir,
+        InputFormat::Omop => Resolved::Omop,
+        InputFormat::Contract => Resolved::Contract,
+        InputFormat::Auto if fhir::is_export(input) => Resolved::Fhir,
+        InputFormat::Auto if strata::omop::is_cdm(input) => Resolved::Omop,
+        InputFormat::Auto => Resolved::Contract,
+    }
+}
+
+/// Converts `input` when it is (or is forced to be) a FHIR export or an
+/// OMOP CDM folder.
 pub fn prepare(
     input: &Path,
     source: &SourceArgs,
     max_reject_fraction: f64,
 ) -> anyhow::Result<Prepared> {
-    let is_fhir = match source.input_format {
-        InputFormat::Fhir => true,
-        InputFormat::Contract => false,
-        InputFormat::Auto => fhir::is_export(input),
-    };
-    if !is_fhir {
+    let resolved = resolve(input, source.input_format);
+    if resolved == Resolved::Contract {
         return Ok(Prepared {
             path: input.to_path_buf(),
             converted_from: None,
@@ -51,15 +70,22 @@ pub fn prepare(
         });
     }
     let temp = tempfile::Builder::new()
-        .prefix("strata-fhir-")
+        .prefix("strata-convert-")
         .tempdir()
-        .context("creating a temporary folder for the converted FHIR export")?;
+        .context("creating a temporary folder for the converted input")?;
     let path = temp.path().join("extract");
-    let summary = fhir::convert(input, &path, &options(&source.lookups, max_reject_fraction))
-        .map_err(Error::from)
-        .with_context(|| format!("converting the FHIR export {}", input.display()))?;
-    eprint!("{}", describe(input, &summary));
-    // The ground truth of an export made by `strata generate --format fhir`
+    let (format, conversion) = if resolved == Resolved::Omop {
+        let summary = super::omop::convert(input, &path, max_reject_fraction)?;
+        eprint!("{}", super::omop::describe(input, &summary));
+        ("omop", serde_json::to_value(&summary)?)
+    } else {
+        let summary = fhir::convert(input, &path, &options(&source.lookups, max_reject_fraction))
+            .map_err(Error::from)
+            .with_context(|| format!("converting the FHIR export {}", input.display()))?;
+        eprint!("{}", describe(input, &summary));
+        ("fhir", serde_json::to_value(&summary)?)
+    };
+    // The ground truth of an export made by `strata generate --format fhir|omop`
     // stays beside the extract, as evaluate expects it.
     let truth = input.join(TRUTH_FILE);
     if truth.is_file() {
@@ -67,9 +93,9 @@ pub fn prepare(
             .with_context(|| format!("copying {}", truth.display()))?;
     }
     let converted_from = serde_json::json!({
-        "format": "fhir",
+        "format": format,
         "input": input.display().to_string(),
-        "conversion": summary,
+        "conversion": conversion,
     });
     Ok(Prepared {
         path,

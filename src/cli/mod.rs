@@ -3,6 +3,7 @@
 
 pub mod args;
 mod fhir;
+mod omop;
 mod report;
 
 use std::path::Path;
@@ -245,9 +246,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 .context("writing the completion script")?;
         }
         Command::Generate(a) => {
-            // FHIR: the contract extract goes to a temporary folder first.
+            // FHIR and OMOP: the contract extract goes to a temporary folder first.
             let fhir_temp = match a.format {
-                args::FormatArg::Fhir => Some(
+                args::FormatArg::Fhir | args::FormatArg::Omop => Some(
                     tempfile::Builder::new()
                         .prefix("strata-generate-")
                         .tempdir()
@@ -262,7 +263,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                     .as_ref()
                     .map_or_else(|| a.out.clone(), |t| t.path().to_path_buf()),
                 format: match a.format {
-                    args::FormatArg::Parquet | args::FormatArg::Fhir => {
+                    args::FormatArg::Parquet | args::FormatArg::Fhir | args::FormatArg::Omop => {
                         strata::synth::Format::Parquet
                     }
                     args::FormatArg::Csv => strata::synth::Format::Csv,
@@ -274,17 +275,36 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             let generated = strata::synth::generate(&options).map_err(Error::from)?;
             if let Some(temp) = &fhir_temp {
-                fhir::write_generated(temp.path(), &a.out)?;
+                match a.format {
+                    args::FormatArg::Omop => omop::write_generated(temp.path(), &a.out)?,
+                    _ => fhir::write_generated(temp.path(), &a.out)?,
+                }
             }
             println!("{}", serde_json::to_string_pretty(&generated)?);
         }
         Command::Convert(a) => {
             let file = load_config(a.config.as_deref())?;
-            let options = fhir::options(&a.lookups, file.validation.max_reject_fraction);
-            let summary = strata::fhir::convert(&a.input, &a.out, &options)
-                .map_err(Error::from)
-                .with_context(|| format!("converting the FHIR export {}", a.input.display()))?;
-            print!("{}", fhir::describe(&a.input, &summary));
+            let format = match a.input_format {
+                args::ConvertFormat::Auto => args::InputFormat::Auto,
+                args::ConvertFormat::Fhir => args::InputFormat::Fhir,
+                args::ConvertFormat::Omop => args::InputFormat::Omop,
+            };
+            match fhir::resolve(&a.input, format) {
+                fhir::Resolved::Omop => {
+                    let limit = file.validation.max_reject_fraction;
+                    let summary = omop::convert(&a.input, &a.out, limit)?;
+                    print!("{}", omop::describe(&a.input, &summary));
+                }
+                _ => {
+                    let options = fhir::options(&a.lookups, file.validation.max_reject_fraction);
+                    let summary = strata::fhir::convert(&a.input, &a.out, &options)
+                        .map_err(Error::from)
+                        .with_context(|| {
+                            format!("converting the FHIR export {}", a.input.display())
+                        })?;
+                    print!("{}", fhir::describe(&a.input, &summary));
+                }
+            }
             println!("wrote the contract extract to {}", a.out.display());
         }
     }

@@ -10,6 +10,7 @@ use crate::fhir::FhirError;
 use crate::governance::{DisclosureError, GovernanceError};
 use crate::ingest::IngestError;
 use crate::model::ModelError;
+use crate::omop::OmopError;
 use crate::products::ProductError;
 use crate::publication::OutputError;
 use crate::report::ReportError;
@@ -22,6 +23,8 @@ pub enum Error {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Fhir(#[from] FhirError),
+    #[error(transparent)]
+    Omop(#[from] OmopError),
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error(transparent)]
@@ -48,6 +51,7 @@ impl Error {
         match self {
             Error::Ingest(e) => e.class(),
             Error::Fhir(e) => e.class(),
+            Error::Omop(e) => e.class(),
             Error::Spec(e) => e.class(),
             Error::Model(e) => e.class(),
             Error::Governance(e) => e.class(),

@@ -9,6 +9,7 @@ mod golden;
 mod governance;
 mod malformed;
 mod medicines;
+mod omop;
 mod pipeline;
 mod reference;
 mod report;
