@@ -55,30 +55,34 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// The pseudonymisation key from `STRATA_PSEUDONYM_KEY` (the key itself) or
-/// `STRATA_PSEUDONYM_KEY_FILE` (a file holding it), read once here at the
-/// edge. Its contents are never printed.
+/// The pseudonymisation key, read once here at the edge: from
+/// `STRATA_PSEUDONYM_KEY_FILE` (the file's bytes, exactly: nothing is trimmed,
+/// so a trailing newline is part of the key) or `STRATA_PSEUDONYM_KEY` (the
+/// variable's value, exactly). Setting both is refused rather than one
+/// silently winning: two keys would give two sets of pseudonyms. Its contents
+/// are never printed.
 fn pseudonym_key() -> Result<Option<PseudonymKey>, Error> {
-    if let Some(key) = std::env::var_os("STRATA_PSEUDONYM_KEY") {
-        let bytes = key.into_encoded_bytes().trim_ascii().to_vec();
-        return PseudonymKey::new(bytes).map(Some).map_err(|reason| {
-            GovernanceError::BadKey {
-                path: "STRATA_PSEUDONYM_KEY".into(),
-                reason,
+    let from_env = std::env::var_os("STRATA_PSEUDONYM_KEY");
+    let from_file = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from);
+    let (path, bytes) = match (from_env, from_file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(GovernanceError::BadKey {
+                path: "STRATA_PSEUDONYM_KEY and STRATA_PSEUDONYM_KEY_FILE".into(),
+                reason: "both are set; set only one (the file is recommended: the environment of a process can be read by others)".into(),
             }
-            .into()
-        });
-    }
-    let Some(path) = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from)
-    else {
-        return Ok(None);
+            .into());
+        }
+        (Some(key), None) => ("STRATA_PSEUDONYM_KEY".into(), key.into_encoded_bytes()),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(&path).map_err(|e| GovernanceError::BadKey {
+                path: path.clone(),
+                reason: format!("cannot be read: {}", e.kind()),
+            })?;
+            (path, bytes)
+        }
     };
-    let bytes = std::fs::read(&path).map_err(|e| GovernanceError::BadKey {
-        path: path.clone(),
-        reason: format!("cannot be read: {}", e.kind()),
-    })?;
-    let trimmed = bytes.trim_ascii().to_vec();
-    PseudonymKey::new(trimmed)
+    PseudonymKey::new(bytes)
         .map(Some)
         .map_err(|reason| GovernanceError::BadKey { path, reason }.into())
 }
