@@ -17,6 +17,7 @@ use strata::governance::pseudonym::PseudonymKey;
 use strata::ingest::ValidateOptions;
 use strata::model::card::render_card;
 use strata::pipeline::{self, EvaluatePlan, TrainPlan};
+use strata::publication::OutputLock;
 use strata::{Error, ExitClass};
 
 use args::{Cli, Command};
@@ -112,12 +113,14 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 dmd_bnf: a.source.lookups.dmd_bnf.clone(),
             };
             let mut plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
+            // Before any work: a second run on this output folder stops here.
+            let lock = OutputLock::acquire(&plan.out).map_err(Error::from)?;
             let shown = plan.input.clone();
             let prepared = fhir::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
             plan.input = prepared.path.clone();
             plan.converted_from = prepared.converted_from.clone();
-            let outcome =
-                pipeline::run(&plan).with_context(|| format!("running on {}", shown.display()))?;
+            let outcome = pipeline::run(&plan, &lock)
+                .with_context(|| format!("running on {}", shown.display()))?;
             println!("{}", report::run_summary(&outcome));
         }
         Command::Validate(a) => {
@@ -229,6 +232,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("wrote {rows} people to {}", a.out.display());
         }
         Command::Report(a) => {
+            // A published run is written into under its output folder's lock.
+            let _lock = OutputLock::for_run(&a.run).map_err(Error::from)?;
             let path = strata::report::write_run_report(&a.run).map_err(Error::from)?;
             println!("wrote {}", path.display());
         }

@@ -10,6 +10,7 @@ mod governance;
 mod malformed;
 mod medicines;
 mod pipeline;
+mod publication;
 mod reference;
 mod report;
 mod support;
