@@ -9,6 +9,7 @@ mod golden;
 mod governance;
 mod malformed;
 mod medicines;
+mod operations;
 mod pipeline;
 mod publication;
 mod reference;
