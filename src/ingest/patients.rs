@@ -180,10 +180,7 @@ fn remove_bad_nhs_numbers(
         .filter(|(v, _)| v.is_some_and(|v| contract::nhs_number_in(v).is_none()))
         .map(|(_, loc)| loc.unwrap_or(0))
         .collect();
-    let all_plain = nhs
-        .iter()
-        .flatten()
-        .all(|v| contract::nhs_number_is_valid(v));
+    let all_plain = nhs.iter().flatten().all(contract::nhs_number_is_valid);
     if all_plain {
         return Ok((df.lazy(), None));
     }
