@@ -75,7 +75,12 @@ impl OutputLock {
     ///
     /// [`acquire`]: OutputLock::acquire
     pub fn for_run(run: &Path) -> Result<Option<OutputLock>, OutputError> {
-        let resolved = std::fs::canonicalize(run).map_err(io(run, "finding the run folder"))?;
+        // A run that does not exist is the report's error to give, not the lock's.
+        let resolved = match std::fs::canonicalize(run) {
+            Ok(resolved) => resolved,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(run, "finding the run folder")(e)),
+        };
         let Some(runs) = resolved.parent() else {
             return Ok(None);
         };
@@ -593,6 +598,8 @@ mod tests {
                 .is_some()
         );
         let copied = tempfile::tempdir().expect("tempdir");
+        let missing = copied.path().join("missing");
+        assert!(OutputLock::for_run(&missing).expect("no lock").is_none());
         assert!(
             OutputLock::for_run(copied.path())
                 .expect("no lock")

@@ -1,7 +1,8 @@
 //! Exclusive, bounded publication through the real binary: the output lock is
 //! taken before any input is read (a second run fails at once with exit 14,
 //! naming the lock), `strata report --run` takes it too, and `[publish]
-//! keep_runs` removes old runs without touching `latest` or foreign folders.
+//! keep_runs` removes old runs without touching `latest` or foreign folders,
+//! and a run left unswitched by an interrupted publication is recovered.
 //! (Durability, the fsync order, is unit-tested in `publication::publish`: a
 //! power cut cannot be simulated here.)
 
@@ -145,4 +146,60 @@ fn keep_runs_removes_the_oldest_runs_and_nothing_else() {
     // Exactly two of the four published runs remain. Which of the older ones
     // went is not asserted: runs started in the same second are not ordered.
     assert_eq!(published.iter().filter(|id| left.contains(id)).count(), 2);
+}
+
+#[test]
+fn a_run_left_unswitched_is_recovered_by_the_next_run() {
+    let extract = small_extract();
+    let model = model();
+    let args = ["run", "--input", ".", "--out", "out", "--model", &model];
+    let first = strata(extract.path(), &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = extract.path().join("out");
+    let first_id = std::fs::canonicalize(out.join("latest"))
+        .expect("latest")
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    // A run killed between its rename and the switch: a complete run folder,
+    // one second newer, that `latest` does not point at.
+    let started = chrono::NaiveDateTime::parse_from_str(&first_id[..16], "%Y%m%dT%H%M%SZ")
+        .expect("run id time");
+    let unswitched = format!(
+        "{}-0000abcd",
+        (started + chrono::Duration::seconds(1)).format("%Y%m%dT%H%M%SZ")
+    );
+    crate::support::copy_dir(
+        &out.join("runs").join(&first_id),
+        &out.join("runs").join(&unswitched),
+    );
+    let second = strata(extract.path(), &args);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("`latest` was not switched"),
+        "the recovery is logged: {}",
+        stderr(&second)
+    );
+    // The new run published after the recovery; both earlier runs are kept.
+    let latest = std::fs::canonicalize(out.join("latest")).expect("latest");
+    let latest = latest
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert_ne!(latest, first_id);
+    assert_ne!(latest, unswitched);
+    assert!(
+        out.join("runs")
+            .join(&first_id)
+            .join("manifest.json")
+            .exists()
+    );
+    assert!(
+        out.join("runs")
+            .join(&unswitched)
+            .join("manifest.json")
+            .exists()
+    );
 }
