@@ -18,6 +18,7 @@ use strata::governance::pseudonym::PseudonymKey;
 use strata::ingest::ValidateOptions;
 use strata::model::card::render_card;
 use strata::pipeline::{self, EvaluatePlan, TrainPlan};
+use strata::publication::OutputLock;
 use strata::{Error, ExitClass};
 
 use args::{Cli, Command};
@@ -56,30 +57,34 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// The pseudonymisation key from `STRATA_PSEUDONYM_KEY` (the key itself) or
-/// `STRATA_PSEUDONYM_KEY_FILE` (a file holding it), read once here at the
-/// edge. Its contents are never printed.
+/// The pseudonymisation key, read once here at the edge: from
+/// `STRATA_PSEUDONYM_KEY_FILE` (the file's bytes, exactly: nothing is trimmed,
+/// so a trailing newline is part of the key) or `STRATA_PSEUDONYM_KEY` (the
+/// variable's value, exactly). Setting both is refused rather than one
+/// silently winning: two keys would give two sets of pseudonyms. Its contents
+/// are never printed.
 fn pseudonym_key() -> Result<Option<PseudonymKey>, Error> {
-    if let Some(key) = std::env::var_os("STRATA_PSEUDONYM_KEY") {
-        let bytes = key.into_encoded_bytes().trim_ascii().to_vec();
-        return PseudonymKey::new(bytes).map(Some).map_err(|reason| {
-            GovernanceError::BadKey {
-                path: "STRATA_PSEUDONYM_KEY".into(),
-                reason,
+    let from_env = std::env::var_os("STRATA_PSEUDONYM_KEY");
+    let from_file = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from);
+    let (path, bytes) = match (from_env, from_file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(GovernanceError::BadKey {
+                path: "STRATA_PSEUDONYM_KEY and STRATA_PSEUDONYM_KEY_FILE".into(),
+                reason: "both are set; set only one (the file is recommended: the environment of a process can be read by others)".into(),
             }
-            .into()
-        });
-    }
-    let Some(path) = std::env::var_os("STRATA_PSEUDONYM_KEY_FILE").map(std::path::PathBuf::from)
-    else {
-        return Ok(None);
+            .into());
+        }
+        (Some(key), None) => ("STRATA_PSEUDONYM_KEY".into(), key.into_encoded_bytes()),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(&path).map_err(|e| GovernanceError::BadKey {
+                path: path.clone(),
+                reason: format!("cannot be read: {}", e.kind()),
+            })?;
+            (path, bytes)
+        }
     };
-    let bytes = std::fs::read(&path).map_err(|e| GovernanceError::BadKey {
-        path: path.clone(),
-        reason: format!("cannot be read: {}", e.kind()),
-    })?;
-    let trimmed = bytes.trim_ascii().to_vec();
-    PseudonymKey::new(trimmed)
+    PseudonymKey::new(bytes)
         .map(Some)
         .map_err(|reason| GovernanceError::BadKey { path, reason }.into())
 }
@@ -109,12 +114,14 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 dmd_bnf: a.source.lookups.dmd_bnf.clone(),
             };
             let mut plan = RunPlan::resolve(file, flags, today()).map_err(Error::from)?;
+            // Before any work: a second run on this output folder stops here.
+            let lock = OutputLock::acquire(&plan.out).map_err(Error::from)?;
             let shown = plan.input.clone();
             let prepared = fhir::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
             plan.input = prepared.path.clone();
             plan.converted_from = prepared.converted_from.clone();
-            let outcome =
-                pipeline::run(&plan).with_context(|| format!("running on {}", shown.display()))?;
+            let outcome = pipeline::run(&plan, &lock)
+                .with_context(|| format!("running on {}", shown.display()))?;
             println!("{}", report::run_summary(&outcome));
         }
         Command::Validate(a) => {
@@ -226,6 +233,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("wrote {rows} people to {}", a.out.display());
         }
         Command::Report(a) => {
+            // A published run is written into under its output folder's lock.
+            let _lock = OutputLock::for_run(&a.run).map_err(Error::from)?;
             let path = strata::report::write_run_report(&a.run).map_err(Error::from)?;
             println!("wrote {}", path.display());
         }

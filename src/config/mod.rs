@@ -44,6 +44,18 @@ pub struct FileConfig {
     /// `[codelists]`: files replacing the built-in score code lists.
     pub codelists: ListFiles,
     pub medicines: MedicinesSection,
+    /// `[publish]`: retention of published runs.
+    pub publish: PublishSection,
+}
+
+/// `[publish]`: what happens to published runs.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishSection {
+    /// Keep at most this many complete runs under `OUT/runs/` (at least 1);
+    /// the oldest are removed after each successful publication, never the
+    /// one `latest` points at. `None` (the default): keep every run.
+    pub keep_runs: Option<usize>,
 }
 
 /// `[medicines]`: how medicines coded outside the BNF are counted.
@@ -210,6 +222,8 @@ pub struct RunPlan {
     pub converted_from: Option<serde_json::Value>,
     /// Files replacing built-in score code lists (none: all built in).
     pub codelists: ListFiles,
+    /// `[publish] keep_runs`: complete runs kept after publication (`None`: all).
+    pub keep_runs: Option<usize>,
 }
 
 fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -242,6 +256,11 @@ impl RunPlan {
                 "validation.max_reject_fraction = {fraction}: expected a fraction between 0 and 1 (0.05 = 5%)"
             )));
         }
+        if file.publish.keep_runs == Some(0) {
+            return Err(ConfigError::Invalid(
+                "publish.keep_runs = 0: expected at least 1 (the run `latest` points at is always kept); leave it out to keep every run".into(),
+            ));
+        }
         if let Some(as_of) = flags.as_of.filter(|d| *d > today) {
             return Err(ConfigError::Invalid(format!(
                 "--as-of {as_of} is in the future (today is {today})"
@@ -271,6 +290,7 @@ impl RunPlan {
             dmd_bnf: flags.dmd_bnf.or(file.medicines.dmd_bnf),
             converted_from: None,
             codelists: file.codelists,
+            keep_runs: file.publish.keep_runs,
         })
     }
 }
@@ -292,6 +312,20 @@ mod tests {
         assert_eq!(plan.input, PathBuf::from("y"));
         assert_eq!(plan.out, PathBuf::from("elsewhere"));
         assert_eq!(plan.model, PathBuf::from("models/emergency_admission.json"));
+    }
+
+    #[test]
+    fn keep_runs_is_read_from_publish_and_zero_is_refused() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let plan =
+            RunPlan::resolve(FileConfig::default(), RunOverrides::default(), today).expect("plan");
+        assert_eq!(plan.keep_runs, None, "the default keeps every run");
+        let file = FileConfig::parse("[publish]\nkeep_runs = 7\n").expect("toml");
+        let plan = RunPlan::resolve(file, RunOverrides::default(), today).expect("plan");
+        assert_eq!(plan.keep_runs, Some(7));
+        let file = FileConfig::parse("[publish]\nkeep_runs = 0\n").expect("toml");
+        assert!(RunPlan::resolve(file, RunOverrides::default(), today).is_err());
+        assert!(FileConfig::parse("[publish]\nkeep_runs = -1\n").is_err());
     }
 
     #[test]

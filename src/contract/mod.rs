@@ -356,7 +356,29 @@ pub fn date_from_epoch_days(days: i32) -> Option<chrono::NaiveDate> {
     EPOCH.checked_add_signed(chrono::Duration::days(i64::from(days)))
 }
 
+/// An NHS number as written by people and systems (`943 476 5919`,
+/// `943-476-5919`) with its separators removed: ASCII spaces and hyphens
+/// anywhere, and surrounding whitespace, are dropped. Nothing else is changed,
+/// so the result is only an NHS number if [`nhs_number_is_valid`] says so.
+/// Borrowed when there is nothing to remove.
+pub fn normalise_nhs_number(s: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = s.trim();
+    if trimmed.bytes().any(|b| b == b' ' || b == b'-') {
+        std::borrow::Cow::Owned(trimmed.chars().filter(|c| *c != ' ' && *c != '-').collect())
+    } else {
+        std::borrow::Cow::Borrowed(trimmed)
+    }
+}
+
+/// The NHS number `s` holds, separators removed ([`normalise_nhs_number`]),
+/// when it passes the Modulus 11 check.
+pub fn nhs_number_in(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let normalised = normalise_nhs_number(s);
+    nhs_number_is_valid(&normalised).then_some(normalised)
+}
+
 /// True when `s` is ten digits whose Modulus 11 check digit is right.
+/// Separators are not accepted here: see [`nhs_number_in`].
 ///
 /// Weights 10..2 over the first nine digits; check = 11 − (sum mod 11), where
 /// 11 becomes 0 and 10 means the number is invalid (NHS Data Dictionary).
@@ -404,6 +426,19 @@ mod tests {
         assert!(!nhs_number_is_valid("943 476 5919"));
         assert!(!nhs_number_is_valid("94347659190"));
         assert!(!nhs_number_is_valid("943476591X"));
+    }
+
+    #[test]
+    fn nhs_numbers_written_with_spaces_or_dashes_are_normalised_before_the_check() {
+        assert_eq!(nhs_number_in("943 476 5919").as_deref(), Some("9434765919"));
+        assert_eq!(nhs_number_in("943-476-5919").as_deref(), Some("9434765919"));
+        assert_eq!(nhs_number_in(" 9434765919 ").as_deref(), Some("9434765919"));
+        assert_eq!(nhs_number_in("9434765919").as_deref(), Some("9434765919"));
+        // Normalising does not rescue a wrong check digit or other characters.
+        assert_eq!(nhs_number_in("943 476 5918"), None);
+        assert_eq!(nhs_number_in("943.476.5919"), None);
+        assert_eq!(nhs_number_in("943 476 591"), None);
+        assert_eq!(normalise_nhs_number("P-0001"), "P0001");
     }
 
     #[test]

@@ -176,8 +176,14 @@ pub fn opt_outs(path: &Path) -> Result<super::map::OptOuts, FhirError> {
             continue;
         };
         let row = i + 1;
+        // NHS numbers written with spaces or dashes match the Patient's number.
+        let k = if by_nhs_number {
+            crate::contract::normalise_nhs_number(k)
+        } else {
+            k.into()
+        };
         people.insert(
-            k.to_string(),
+            k.into_owned(),
             (
                 flag(n, row, "opt_out_national")?,
                 flag(t, row, "opt_out_type1")?,

@@ -404,8 +404,12 @@ fn patient(line: &[u8], ctx: &Context<'_>, out: &mut PatientRows) -> Result<(), 
         .opt_outs
         .as_ref()
         .and_then(|o| {
-            let key = if o.by_nhs_number { nhs_number? } else { id };
-            o.people.get(key).copied()
+            let key = if o.by_nhs_number {
+                crate::contract::normalise_nhs_number(nhs_number?)
+            } else {
+                id.into()
+            };
+            o.people.get(key.as_ref()).copied()
         })
         .unwrap_or((false, false));
     out.opt_out_national.push(national);

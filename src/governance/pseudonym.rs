@@ -12,7 +12,7 @@ use polars::prelude::*;
 use sha2::Sha256;
 
 use super::Result;
-use crate::contract::nhs_number_is_valid;
+use crate::contract::nhs_number_in;
 
 /// A secret key for pseudonymisation. Its `Debug` never shows the key.
 #[derive(Clone)]
@@ -48,15 +48,21 @@ impl std::fmt::Debug for PseudonymKey {
     }
 }
 
-/// True when any person id is a valid NHS number: the ids then identify people.
+/// True when any person id is a valid NHS number, also when written with
+/// spaces or dashes (`943 476 5919`): the ids then identify people.
 pub fn ids_are_nhs_numbers(ids: &StringChunked) -> bool {
-    ids.iter().flatten().any(nhs_number_is_valid)
+    ids.iter().flatten().any(|id| nhs_number_in(id).is_some())
 }
 
-/// Replaces `column` of `frame` with its pseudonyms.
+/// Replaces `column` of `frame` with its pseudonyms. An id that is an NHS
+/// number written with separators is hashed in its normalised form, so a
+/// person gets the same pseudonym however the number was written.
 pub fn pseudonymise(frame: &mut DataFrame, column: &str, key: &PseudonymKey) -> Result<()> {
     let ids = frame.column(column)?.str()?.clone();
-    let hashed: StringChunked = ids.iter().map(|v| v.map(|id| key.pseudonym(id))).collect();
+    let hashed: StringChunked = ids
+        .iter()
+        .map(|v| v.map(|id| key.pseudonym(&nhs_number_in(id).unwrap_or(id.into()))))
+        .collect();
     frame.with_column(hashed.with_name(column.into()).into_column())?;
     Ok(())
 }
@@ -90,5 +96,28 @@ mod tests {
         assert!(!ids_are_nhs_numbers(&pseudonyms));
         let nhs = StringChunked::from_iter(["P00000001", "9434765919"]);
         assert!(ids_are_nhs_numbers(&nhs));
+        let spaced = StringChunked::from_iter(["P00000001", "943 476 5919"]);
+        assert!(ids_are_nhs_numbers(&spaced));
+        let dashed = StringChunked::from_iter(["943-476-5919"]);
+        assert!(ids_are_nhs_numbers(&dashed));
+    }
+
+    #[test]
+    fn an_nhs_number_gets_one_pseudonym_however_it_is_written() {
+        let key = PseudonymKey::new(vec![9; 32]).expect("key");
+        let mut frame = df!("person_id" => ["9434765919", "943 476 5919", "943-476-5919", "P 1"])
+            .expect("frame");
+        pseudonymise(&mut frame, "person_id", &key).expect("pseudonymise");
+        let got: Vec<Option<&str>> = frame
+            .column("person_id")
+            .expect("column")
+            .str()
+            .expect("str")
+            .iter()
+            .collect();
+        let plain = key.pseudonym("9434765919");
+        assert_eq!(got[..3], [Some(plain.as_str()); 3]);
+        // Not an NHS number: hashed exactly as given.
+        assert_eq!(got[3], Some(key.pseudonym("P 1").as_str()));
     }
 }

@@ -172,22 +172,27 @@ fn remove_bad_nhs_numbers(
         .column(LOC)
         .and_then(|c| c.u64().cloned())
         .map_err(|e| unreadable(&source.display, &e))?;
-    // Checked first, and a cleaned copy made only when some number fails.
+    // Checked first, and a cleaned copy made only when some number fails or
+    // is written with separators (`943 476 5919` is kept as `9434765919`).
     let mut bad_locs: Vec<u64> = nhs
         .iter()
         .zip(locs.iter())
-        .filter(|(v, _)| v.is_some_and(|v| !contract::nhs_number_is_valid(v)))
+        .filter(|(v, _)| v.is_some_and(|v| contract::nhs_number_in(v).is_none()))
         .map(|(_, loc)| loc.unwrap_or(0))
         .collect();
-    if bad_locs.is_empty() {
+    let all_plain = nhs.iter().flatten().all(contract::nhs_number_is_valid);
+    if all_plain {
         return Ok((df.lazy(), None));
     }
     let cleaned: StringChunked = nhs
         .iter()
-        .map(|v| v.filter(|v| contract::nhs_number_is_valid(v)))
+        .map(|v| v.and_then(contract::nhs_number_in).map(|n| n.into_owned()))
         .collect();
     df.with_column(cleaned.with_name("nhs_number".into()).into_column())
         .map_err(|e| unreadable(&source.display, &e))?;
+    if bad_locs.is_empty() {
+        return Ok((df.lazy(), None));
+    }
     bad_locs.sort_unstable();
     let issue = Issue {
         column: "nhs_number".into(),

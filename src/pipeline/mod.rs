@@ -140,9 +140,16 @@ pub fn validate_and_derive(
 }
 
 /// The nightly job: validate, derive features, score, assign tiers and
-/// segments, and publish every output atomically.
-pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
+/// segments, and publish every output atomically and durably.
+///
+/// `lock` is the output lock of `plan.out`, taken by the caller before any
+/// work (before a FHIR export is converted or the extract read), so a second
+/// run fails at once instead of after hours of work. A publication left
+/// half-done by an interrupted run is finished first ([`publish::recover`]);
+/// after publishing, runs beyond `plan.keep_runs` are removed.
+pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
+    publish::recover(&plan.out, lock)?;
     let mut stages = Stages::new();
     let feature_set = feature_set(plan.features.as_deref())?.with_lists(
         ScoreLists::load(&plan.codelists).map_err(crate::features::FeatureError::from)?,
@@ -193,12 +200,11 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
     guard_identifiers(&mut people, plan, &extract)?;
 
-    let lock = OutputLock::acquire(&plan.out)?;
     let previous = publish::latest_run(&plan.out);
     let people =
         history::compare_with_previous(people, history::previous_tiers(previous.as_deref())?)?;
     let run_id = make_run_id(started, &model.model_id, as_of);
-    let staging = Staging::create(&plan.out, &run_id, &lock)?;
+    let staging = Staging::create(&plan.out, &run_id, lock)?;
     let outputs = stages.run("writing outputs", || {
         write_person_outputs(
             staging.dir(),
@@ -272,6 +278,20 @@ pub fn run(plan: &RunPlan) -> Result<RunOutcome> {
     manifest.write(&staging.dir().join("manifest.json"))?;
     crate::report::write_run_report(staging.dir())?;
     let run_dir = staging.publish()?;
+    if let Some(keep) = plan.keep_runs {
+        // The run is published: a pruning failure is reported, not a failed run.
+        match publish::prune(&plan.out, keep, lock) {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(
+                    removed = removed.len(),
+                    keep,
+                    "old runs removed (keep_runs)"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!("removing old runs (keep_runs = {keep}) failed: {e}"),
+        }
+    }
     Ok(RunOutcome { run_dir, manifest })
 }
 

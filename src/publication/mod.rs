@@ -9,7 +9,7 @@ pub mod parquet;
 pub mod publish;
 
 pub use manifest::Manifest;
-pub use publish::{OutputLock, Staging};
+pub use publish::{OutputLock, Recovery, Staging};
 
 use std::path::PathBuf;
 
@@ -31,7 +31,9 @@ pub enum OutputError {
         #[source]
         source: polars::error::PolarsError,
     },
-    #[error("{path}: another strata run holds the output lock")]
+    #[error(
+        "{path}: another strata process holds the output lock (a run, or `strata report --run`, on this output folder); nothing was read or written. Wait for it to finish; the lock is released when that process exits, so a leftover lock file is harmless"
+    )]
     Locked { path: PathBuf },
 }
 

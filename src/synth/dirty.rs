@@ -11,7 +11,8 @@
 //!   generated person has);
 //! - periods that end before they start;
 //! - malformed NHS numbers in `patients` (wrong check digit, 9 digits,
-//!   spaces), a value to be removed rather than a row to reject, so that no
+//!   dots as separators; spaces and dashes are normalised by ingest, so they
+//!   are not malformed), a value to be removed rather than a row to reject, so that no
 //!   person and none of their events is lost.
 //!
 //! To carry an unparseable date, every date column is written as ISO text
@@ -232,7 +233,7 @@ fn bad_value(kind: Kind, df: &DataFrame, row: usize, rng: &mut ChaCha8Rng) -> Po
             match rng.random_range(0..3) {
                 0 => wrong_check_digit(&nhs),
                 1 => nhs[..9].to_string(),
-                _ => format!("{} {} {}", &nhs[..3], &nhs[3..6], &nhs[6..]),
+                _ => format!("{}.{}.{}", &nhs[..3], &nhs[3..6], &nhs[6..]),
             }
         }
     })

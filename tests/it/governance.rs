@@ -417,3 +417,194 @@ fn the_pseudonymisation_key_can_come_from_the_environment() {
     let risk = crate::pipeline::read_parts(&out.join("latest/patient_risk"));
     assert_eq!(risk.height(), 3);
 }
+
+/// Runs the binary on `extract` with `env` set (and both key variables
+/// otherwise removed), publishing to `extract/out`.
+fn run_with_env(
+    extract: &std::path::Path,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
+    let model = root().join("models/emergency_admission.json");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
+    command
+        .args(["run", "--input", ".", "--out", "out", "--model"])
+        .arg(&model)
+        .args(extra)
+        .current_dir(extract)
+        .env_remove("RUST_LOG")
+        .env_remove("STRATA_PSEUDONYM_KEY")
+        .env_remove("STRATA_PSEUDONYM_KEY_FILE");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("runs")
+}
+
+fn strings(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
+    frame
+        .column(column)
+        .expect("column")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|v| v.map(String::from))
+        .collect()
+}
+
+#[test]
+fn nhs_numbers_with_spaces_or_dashes_reach_the_clinical_list_normalised() {
+    // 943 476 5919 and 401 023 2137 pass Modulus 11 (by hand: 9·10+4·9+3·8+4·7+7·6+6·5+5·4+9·3+1·2
+    // = 299, 299 mod 11 = 2, 11 − 2 = 9 ✓). Everyone is flagged: absolute thresholds below any risk.
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        P1,943 476 5919,1940-02-01,F,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        P2,401-023-2137,1950-03-01,M,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        P3,999 000 0019,1990-03-01,M,A,E01000001,A81001,PCN1,2000-01-01,,false,false"
+    );
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        P1,e1,inpatient,2025-12-01,2025-12-03,true,
+        P2,e3,gp,2026-02-01,,false,"
+    );
+    let extract = csv_extract(&[("patients", &patients), ("encounters", &encounters)]);
+    std::fs::write(
+        extract.path().join("strata.toml"),
+        "[tiers]\nmethod = \"thresholds\"\nvery_high_risk = 1e-9\nhigh_risk = 1e-10\nrising_risk = 1e-11\n",
+    )
+    .expect("config");
+    let result = run_with_env(extract.path(), &["--config", "strata.toml"], &[]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let lists = crate::pipeline::read_parts(&extract.path().join("out/latest/clinical_lists"));
+    let mut by_person: Vec<(Option<String>, Option<String>)> = strings(&lists, "person_id")
+        .into_iter()
+        .zip(strings(&lists, "nhs_number"))
+        .collect();
+    by_person.sort();
+    assert_eq!(
+        by_person,
+        [
+            (Some("P1".into()), Some("9434765919".into())),
+            (Some("P2".into()), Some("4010232137".into())),
+            // 999 000 0019 fails the check (check digit 8), so it is removed, not guessed.
+            (Some("P3".into()), None),
+        ]
+    );
+}
+
+fn spaced_nhs_id_extract() -> tempfile::TempDir {
+    let patients = format!(
+        "{PATIENTS_HEADER}
+        943 476 5919,,1940-02-01,F,A,E01000001,A81001,PCN1,2000-01-01,,false,false
+        401-023-2137,,1950-03-01,M,A,E01000001,A81001,PCN1,2000-01-01,,false,false"
+    );
+    let encounters = format!(
+        "{ENCOUNTERS_HEADER}
+        943 476 5919,e1,inpatient,2025-12-01,2025-12-03,true,
+        401-023-2137,e3,gp,2026-02-01,,false,"
+    );
+    csv_extract(&[("patients", &patients), ("encounters", &encounters)])
+}
+
+#[test]
+fn spaced_nhs_number_person_ids_are_identifying_refused_without_a_key_and_pseudonymised_with_one() {
+    let extract = spaced_nhs_id_extract();
+    let refused = run_with_env(extract.path(), &[], &[]);
+    assert_eq!(refused.status.code(), Some(13), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("holds NHS numbers"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!extract.path().join("out/latest").exists());
+
+    // The key file's bytes are the key, exactly: its trailing newline included.
+    let key_path = extract.path().join("key");
+    let key_bytes = b"a secret key of at least thirty-two bytes\n".to_vec();
+    std::fs::write(&key_path, &key_bytes).expect("key");
+    let result = run_with_env(
+        extract.path(),
+        &[],
+        &[("STRATA_PSEUDONYM_KEY_FILE", key_path.as_os_str())],
+    );
+    assert!(result.status.success(), "{}", stderr(&result));
+    let risk = crate::pipeline::read_parts(&extract.path().join("out/latest/patient_risk"));
+    let mut ids: Vec<String> = strings(&risk, "person_id").into_iter().flatten().collect();
+    ids.sort();
+    let key = strata::governance::pseudonym::PseudonymKey::new(key_bytes).expect("key");
+    // Hashed in the normalised form, with the exact key.
+    let mut expected = vec![key.pseudonym("9434765919"), key.pseudonym("4010232137")];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let trimmed = strata::governance::pseudonym::PseudonymKey::new(
+        b"a secret key of at least thirty-two bytes".to_vec(),
+    )
+    .expect("key");
+    assert!(
+        !ids.contains(&trimmed.pseudonym("9434765919")),
+        "the newline is not trimmed"
+    );
+    for file in walk(&extract.path().join("out")) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+        for raw in ["943 476 5919", "401-023-2137", "9434765919", "4010232137"] {
+            assert!(!text.contains(raw), "{raw} written to {}", file.display());
+        }
+    }
+}
+
+#[test]
+fn short_keys_and_two_keys_are_refused_through_the_binary() {
+    let extract = spaced_nhs_id_extract();
+    // 31 bytes: one short of the minimum.
+    let short = extract.path().join("short-key");
+    std::fs::write(&short, [b'k'; 31]).expect("key");
+    let result = run_with_env(
+        extract.path(),
+        &[],
+        &[("STRATA_PSEUDONYM_KEY_FILE", short.as_os_str())],
+    );
+    assert_eq!(result.status.code(), Some(13), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("has 31 bytes; at least 32 are required"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(
+        !stderr(&result).contains("kkkkkkkk"),
+        "the key is never echoed"
+    );
+
+    let result = run_with_env(
+        extract.path(),
+        &[],
+        &[("STRATA_PSEUDONYM_KEY", std::ffi::OsStr::new("short"))],
+    );
+    assert_eq!(result.status.code(), Some(13), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("has 5 bytes"),
+        "{}",
+        stderr(&result)
+    );
+
+    // Both set: neither wins silently.
+    let good = extract.path().join("good-key");
+    std::fs::write(&good, [b'g'; 40]).expect("key");
+    let result = run_with_env(
+        extract.path(),
+        &[],
+        &[
+            ("STRATA_PSEUDONYM_KEY_FILE", good.as_os_str()),
+            (
+                "STRATA_PSEUDONYM_KEY",
+                std::ffi::OsStr::new("another key of forty bytes, long enough"),
+            ),
+        ],
+    );
+    assert_eq!(result.status.code(), Some(13), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("both are set"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!extract.path().join("out/latest").exists());
+}
