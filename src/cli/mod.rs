@@ -2,7 +2,7 @@
 //! Printing is this module's job, so it alone writes to stdout.
 
 pub mod args;
-mod fhir;
+mod input;
 mod omop;
 mod report;
 
@@ -117,7 +117,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             // Before any work: a second run on this output folder stops here.
             let lock = OutputLock::acquire(&plan.out).map_err(Error::from)?;
             let shown = plan.input.clone();
-            let prepared = fhir::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
+            let prepared = input::prepare(&plan.input, &a.source, plan.max_reject_fraction)?;
             plan.input = prepared.path.clone();
             plan.converted_from = prepared.converted_from.clone();
             let outcome = pipeline::run(&plan, &lock)
@@ -137,7 +137,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 max_reject_fraction: file.validation.max_reject_fraction,
                 dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
             };
-            let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
+            let prepared = input::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let extract = pipeline::validate(&prepared.path, &options)?;
             let coverage = pipeline::source_warnings(&extract.report)?;
             pipeline::warn_about_medicines(&extract);
@@ -160,7 +160,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             let file = load_config(a.config.as_deref())?;
             let outcome = Outcome::from_name(&a.outcome)
                 .ok_or_else(|| anyhow::anyhow!("unknown outcome {}", a.outcome))?;
-            let prepared = fhir::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
+            let prepared =
+                input::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
             let plan = TrainPlan {
                 input: prepared.path.clone(),
                 index_date: a.index_date,
@@ -190,7 +191,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Evaluate(a) => {
             let file = load_config(a.config.as_deref())?;
-            let prepared = fhir::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
+            let prepared =
+                input::prepare(&a.input, &a.source, file.validation.max_reject_fraction)?;
             let plan = EvaluatePlan {
                 input: prepared.path.clone(),
                 model: a.model,
@@ -222,7 +224,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 dmd_bnf: pipeline::dmd_bnf_map(a.source.lookups.dmd_bnf.as_deref())?,
                 ..Default::default()
             };
-            let prepared = fhir::prepare(&a.input, &a.source, options.max_reject_fraction)?;
+            let prepared = input::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let rows = pipeline::write_features(
                 &prepared.path,
                 a.index_date,
@@ -286,7 +288,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             if let Some(temp) = &fhir_temp {
                 match a.format {
                     args::FormatArg::Omop => omop::write_generated(temp.path(), &a.out)?,
-                    _ => fhir::write_generated(temp.path(), &a.out)?,
+                    _ => input::write_generated(temp.path(), &a.out)?,
                 }
             }
             println!("{}", serde_json::to_string_pretty(&generated)?);
@@ -298,20 +300,20 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 args::ConvertFormat::Fhir => args::InputFormat::Fhir,
                 args::ConvertFormat::Omop => args::InputFormat::Omop,
             };
-            match fhir::resolve(&a.input, format) {
-                fhir::Resolved::Omop => {
+            match input::resolve(&a.input, format) {
+                input::Resolved::Omop => {
                     let limit = file.validation.max_reject_fraction;
                     let summary = omop::convert(&a.input, &a.out, limit)?;
                     print!("{}", omop::describe(&a.input, &summary));
                 }
                 _ => {
-                    let options = fhir::options(&a.lookups, file.validation.max_reject_fraction);
+                    let options = input::options(&a.lookups, file.validation.max_reject_fraction);
                     let summary = strata::fhir::convert(&a.input, &a.out, &options)
                         .map_err(Error::from)
                         .with_context(|| {
                             format!("converting the FHIR export {}", a.input.display())
                         })?;
-                    print!("{}", fhir::describe(&a.input, &summary));
+                    print!("{}", input::describe(&a.input, &summary));
                 }
             }
             println!("wrote the contract extract to {}", a.out.display());

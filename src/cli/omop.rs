@@ -1,5 +1,5 @@
 //! `--input` as an OMOP CDM folder: convert it into a temporary contract
-//! extract that lives as long as the command (through `fhir::prepare`, which
+//! extract that lives as long as the command (through `input::prepare`, which
 //! detects the format), and print what the conversion read and left out
 //! (stderr, so `validate --json` stays JSON).
 

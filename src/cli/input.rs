@@ -1,7 +1,8 @@
-//! `--input` as a FHIR bulk export or an OMOP CDM folder (`omop.rs`): detect
-//! it, convert it into a temporary
-//! contract extract that lives as long as the command, and print what the
-//! conversion read and left out (stderr, so `validate --json` stays JSON).
+//! `--input` in any of its forms: a contract extract, a FHIR bulk export
+//! (`strata::fhir`) or an OMOP CDM folder (`omop.rs`). Detects the form,
+//! converts the last two into a temporary contract extract that lives as
+//! long as the command, and prints what the conversion read and left out
+//! (stderr, so `validate --json` stays JSON).
 
 use std::path::{Path, PathBuf};
 
