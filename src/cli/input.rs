@@ -143,13 +143,20 @@ pub fn describe(input: &Path, s: &ConversionSummary) -> String {
 /// `out`, with its truth table and generation report beside it.
 pub fn write_generated(contract: &Path, out: &Path) -> anyhow::Result<()> {
     let counts = fhir::export::write_export(contract, out).map_err(Error::from)?;
-    for name in ["truth.parquet", "generation-report.json"] {
+    copy_generation_files(contract, out)?;
+    tracing::info!(?counts, "FHIR export written");
+    Ok(())
+}
+
+/// Copies the generator's ground truth and report from a generated contract
+/// extract into the folder of its FHIR or OMOP form.
+pub fn copy_generation_files(contract: &Path, out: &Path) -> anyhow::Result<()> {
+    for name in [TRUTH_FILE, "generation-report.json"] {
         let from = contract.join(name);
         if from.is_file() {
             std::fs::copy(&from, out.join(name))
                 .with_context(|| format!("copying {name} into {}", out.display()))?;
         }
     }
-    tracing::info!(?counts, "FHIR export written");
     Ok(())
 }

@@ -61,13 +61,7 @@ pub fn describe(input: &Path, s: &ConversionSummary) -> String {
 /// in `out`, with its truth table and generation report beside it.
 pub fn write_generated(contract: &Path, out: &Path) -> anyhow::Result<()> {
     let counts = omop::export::write_export(contract, out).map_err(Error::from)?;
-    for name in ["truth.parquet", "generation-report.json"] {
-        let from = contract.join(name);
-        if from.is_file() {
-            std::fs::copy(&from, out.join(name))
-                .with_context(|| format!("copying {name} into {}", out.display()))?;
-        }
-    }
+    super::input::copy_generation_files(contract, out)?;
     tracing::info!(?counts, "OMOP CDM folder written");
     Ok(())
 }
