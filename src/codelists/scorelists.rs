@@ -611,4 +611,171 @@ mod tests {
             "{err}"
         );
     }
+
+    /// Lists with the one replacement `key` = a file holding `text`.
+    fn swapped(
+        key: &str,
+        text: &str,
+    ) -> (tempfile::TempDir, PathBuf, Result<ScoreLists, SpecError>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(format!("{key}.csv"));
+        std::fs::write(&path, text).expect("write");
+        let files: ListFiles =
+            toml::from_str(&format!("{key} = '{}'", path.display())).expect("a [codelists] key");
+        let lists = ScoreLists::load(&files);
+        (dir, path, lists)
+    }
+
+    /// The list recorded as `key` names `path` and the blake3 of its bytes.
+    fn assert_recorded(lists: &ScoreLists, key: &str, path: &Path, entries: usize) {
+        let used = lists
+            .used()
+            .iter()
+            .find(|u| u.list == key)
+            .expect("recorded");
+        assert_eq!(used.origin, path.display().to_string());
+        let bytes = std::fs::read(path).expect("read");
+        assert_eq!(used.blake3, blake3::hash(&bytes).to_hex().to_string());
+        assert_eq!(used.entries, entries);
+        assert_eq!(lists.used().len(), 8, "every list is still recorded");
+    }
+
+    fn hfrs_of(lists: &ScoreLists, codes: &[&str]) -> f64 {
+        let set = codes
+            .iter()
+            .fold(0u128, |s, c| s | lists.hfrs(CodeSystem::Icd10, c));
+        crate::codelists::hfrs_score((0..128u16).filter(|g| set & (1 << g) != 0))
+    }
+
+    #[test]
+    fn an_hfrs_replacement_maps_codes_to_groups_and_keeps_the_published_weights() {
+        // I21.9 (MI, no HFRS group) and R29.6 (R29, 3.6): built in 0 + 3.6.
+        assert_eq!(hfrs_of(lists(), &["I21.9", "R29.6"]), 3.6);
+        // A list putting I21 in group F00 (published weight 7.1) and nothing
+        // else: I21.9 scores 7.1, R29.6 no longer counts: 7.1.
+        let text = "code,description,category\nI21,Myocardial infarction,F00\n";
+        let (_dir, path, mine) = swapped("hfrs_icd10", text);
+        let mine = mine.expect("valid list");
+        assert_eq!(hfrs_of(&mine, &["I21.9", "R29.6"]), 7.1);
+        assert_eq!(mine.hfrs(CodeSystem::Snomed, "22298006"), 0);
+        assert_recorded(&mine, "hfrs_icd10", &path, 1);
+        // The built-in file's own format (each code its group, weights
+        // repeated) is accepted: W19 3.2 + F00 7.1 = 10.3.
+        let text = "code,description,weight\nF00,Dementia in Alzheimer's disease,7.1\nW19,Unspecified fall,3.2\n";
+        let (_dir, _, own) = swapped("hfrs_icd10", text);
+        assert_eq!(
+            hfrs_of(&own.expect("valid"), &["F00.1", "W19X", "R29.6"]),
+            10.3
+        );
+        // A changed weight is refused: the weights are the published ones.
+        let text = "code,description,weight\nF00,Dementia in Alzheimer's disease,7.1\nW19,Unspecified fall,9\n";
+        let err = swapped("hfrs_icd10", text).2.expect_err("changed weight");
+        assert!(err.to_string().contains("line 3, column `weight`"), "{err}");
+        // A group that is not one of the 109.
+        let text = "code,description,category\nI21,Myocardial infarction,I21\n";
+        let err = swapped("hfrs_icd10", text).2.expect_err("unknown group");
+        assert!(
+            err.to_string().contains("line 2, column `category`"),
+            "{err}"
+        );
+        assert_eq!(err.class(), crate::error::ExitClass::Spec);
+    }
+
+    #[test]
+    fn an_efi_replacement_raises_the_score_by_one_deficit_over_36() {
+        use crate::codelists::{EfiDeficit, efi_score};
+        // Acute viral pharyngitis (195662009) is no deficit in the built-in list.
+        assert_eq!(lists().efi(CodeSystem::Snomed, "195662009"), 0);
+        let text = "code,description,category\n195662009,Acute viral pharyngitis,falls\n";
+        let (_dir, path, mine) = swapped("efi_snomed", text);
+        let mine = mine.expect("valid list");
+        let set = mine.efi(CodeSystem::Snomed, "195662009");
+        assert_eq!(set, EfiDeficit::Falls.bit());
+        // 0/36 built in, 1/36 with the list; with polypharmacy 2/36.
+        assert_eq!(efi_score(set, false), 1.0 / 36.0);
+        assert_eq!(efi_score(set, true), 2.0 / 36.0);
+        // Falls itself (161898004) is not in my list any more.
+        assert_eq!(mine.efi(CodeSystem::Snomed, "161898004"), 0);
+        assert_eq!(
+            lists().efi(CodeSystem::Snomed, "161898004"),
+            EfiDeficit::Falls.bit()
+        );
+        assert_recorded(&mine, "efi_snomed", &path, 1);
+        // Polypharmacy is counted from prescriptions, never from a code.
+        let text = "code,description,category\n195662009,Acute viral pharyngitis,falls\n161898004,Falls,polypharmacy\n";
+        let err = swapped("efi_snomed", text).2.expect_err("polypharmacy");
+        assert!(
+            err.to_string().contains("line 3, column `category`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ltc_replacements_flag_their_conditions() {
+        use crate::codelists::ltc_count;
+        // ICD-10: pneumonia (J18) as COPD, nothing else.
+        assert_eq!(lists().ltc(CodeSystem::Icd10, "J18.9"), 0);
+        let text = "code,description,category\nJ18,Pneumonia,copd\n";
+        let (_dir, path, mine) = swapped("ltc_icd10", text);
+        let mine = mine.expect("valid list");
+        let set = mine.ltc(CodeSystem::Icd10, "J18.9") | mine.ltc(CodeSystem::Icd10, "I10X");
+        assert_eq!(set, Ltc::Copd.bit(), "I10 is no longer hypertension");
+        assert_eq!(ltc_count(set), 1);
+        // The SNOMED CT list is still the built-in one: heart failure.
+        assert_eq!(
+            mine.ltc(CodeSystem::Snomed, "84114007"),
+            Ltc::HeartFailure.bit()
+        );
+        assert_recorded(&mine, "ltc_icd10", &path, 1);
+        // SNOMED CT: one concept for two conditions.
+        let text = "code,description,category\n195662009,Acute viral pharyngitis,asthma\n195662009,Acute viral pharyngitis,copd\n";
+        let (_dir, path, mine) = swapped("ltc_snomed", text);
+        let mine = mine.expect("valid list");
+        let set = mine.ltc(CodeSystem::Snomed, "195662009");
+        assert_eq!(set, Ltc::Asthma.bit() | Ltc::Copd.bit());
+        assert_eq!(ltc_count(set), 2);
+        assert_eq!(mine.ltc(CodeSystem::Snomed, "84114007"), 0);
+        assert_recorded(&mine, "ltc_snomed", &path, 2);
+        let text = "code,description,category\n195662009,Acute viral pharyngitis,sore_throat\n";
+        let err = swapped("ltc_snomed", text)
+            .2
+            .expect_err("unknown condition");
+        assert!(
+            err.to_string().contains("line 2, column `category`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_lists_used_through_scorelists_match_the_module_functions() {
+        // The built-in lists read by the one loader give what the modules'
+        // own tables give (hfrs_group, efi_deficits, ltc_categories).
+        use crate::codelists::{efi_deficits, hfrs_group, ltc_categories};
+        for code in ["F00.1", "R296", "W19X", "I21.9", "N39.0", "E86X"] {
+            assert_eq!(
+                lists().hfrs(CodeSystem::Icd10, code),
+                hfrs_group(code).map_or(0, |g| 1u128 << g),
+                "{code}"
+            );
+        }
+        for code in ["161898004", "312912001", "84114007", "195662009"] {
+            assert_eq!(
+                lists().efi(CodeSystem::Snomed, code),
+                efi_deficits(code),
+                "{code}"
+            );
+            assert_eq!(
+                lists().ltc(CodeSystem::Snomed, code),
+                ltc_categories(CodeSystem::Snomed, code),
+                "{code}"
+            );
+        }
+        for code in ["I11.0", "I255", "C44.9", "C79.5", "F71.1", "J18.9"] {
+            assert_eq!(
+                lists().ltc(CodeSystem::Icd10, code),
+                ltc_categories(CodeSystem::Icd10, code),
+                "{code}"
+            );
+        }
+    }
 }
