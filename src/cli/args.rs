@@ -276,6 +276,9 @@ pub struct FeaturesArgs {
     /// Extra feature declarations (TOML; see docs/feature-catalogue.md).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    /// Settings file, for [codelists], [validation] max_reject_fraction and [medicines] dmd_bnf.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub source: SourceArgs,
 }

@@ -219,10 +219,17 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Features(a) => {
+            let file = load_config(a.config.as_deref())?;
+            let dmd_bnf = a
+                .source
+                .lookups
+                .dmd_bnf
+                .as_ref()
+                .or(file.medicines.dmd_bnf.as_ref());
             let options = ValidateOptions {
                 today: today(),
-                dmd_bnf: pipeline::dmd_bnf_map(a.source.lookups.dmd_bnf.as_deref())?,
-                ..Default::default()
+                max_reject_fraction: file.validation.max_reject_fraction,
+                dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
             };
             let prepared = input::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let rows = pipeline::write_features(
@@ -230,6 +237,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 a.index_date,
                 &a.out,
                 a.features.as_deref(),
+                &file.codelists,
                 &options,
             )?;
             println!("wrote {rows} people to {}", a.out.display());

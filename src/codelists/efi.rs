@@ -208,7 +208,7 @@ impl EfiDeficit {
         1 << (self as u8)
     }
 
-    fn from_key(key: &str) -> Option<Self> {
+    pub(super) fn from_key(key: &str) -> Option<Self> {
         KEYS.iter().position(|k| *k == key).map(|i| Self::ALL[i])
     }
 

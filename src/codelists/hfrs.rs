@@ -83,6 +83,15 @@ pub fn hfrs_group(code: &str) -> Option<u16> {
         .map(|i| i as u16)
 }
 
+/// The group whose three-character ICD-10 category is exactly `key`
+/// (`F00`), for the category keys of a replacement list.
+pub(super) fn group_of_key(key: &str) -> Option<u16> {
+    groups()
+        .iter()
+        .position(|g| g.code == key)
+        .map(|i| i as u16)
+}
+
 /// The weight of a group (e.g. 7.1 for F00), 0 for an unknown group.
 pub fn hfrs_weight(group: u16) -> f64 {
     groups()

@@ -13,9 +13,9 @@
 //!   and user lists alike;
 //! - [`charlson`], [`elixhauser`], [`hfrs`], [`efi`]: the published scores;
 //! - [`ltc`]: long-term condition flags;
-//! - [`scorelists`]: the Charlson and Elixhauser lists of a run per code
-//!   system (ICD-10, SNOMED CT), built in or replaced from `strata.toml`,
-//!   and the checksum of every list used.
+//! - [`scorelists`]: the score lists of a run (Charlson, Elixhauser, HFRS,
+//!   eFI, long-term conditions) per code system, each built in or replaced
+//!   from `strata.toml`, and the checksum of every list used.
 //!
 //! This module never reads event data and never panics on a code.
 

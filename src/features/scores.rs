@@ -24,8 +24,7 @@ use super::epoch_days;
 use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
 use crate::codelists::{
     CharlsonCategory, CharlsonWeights, CodeSystem, ScoreLists, charlson_score, efi_category,
-    efi_deficits, efi_polypharmacy, efi_score, elixhauser_score, hfrs_group, hfrs_score,
-    ltc_categories, ltc_count,
+    efi_polypharmacy, efi_score, elixhauser_score, hfrs_score, ltc_count,
 };
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 
@@ -90,10 +89,9 @@ impl Family {
         match self {
             Family::Charlson => Set::from(lists.charlson(system, code)),
             Family::Elixhauser => Set::from(lists.elixhauser(system, code)),
-            Family::Hfrs if system == CodeSystem::Icd10 => hfrs_group(code).map_or(0, |g| 1 << g),
-            Family::Hfrs => 0,
-            Family::Ltc => Set::from(ltc_categories(system, code)),
-            Family::Efi => Set::from(efi_deficits(code)),
+            Family::Hfrs => lists.hfrs(system, code),
+            Family::Ltc => Set::from(lists.ltc(system, code)),
+            Family::Efi => Set::from(lists.efi(system, code)),
         }
     }
 }

@@ -517,9 +517,11 @@ pub fn write_features(
     index: NaiveDate,
     out: &Path,
     features: Option<&Path>,
+    codelists: &crate::codelists::ListFiles,
     options: &ValidateOptions,
 ) -> Result<u64> {
-    let set = feature_set(features)?;
+    let set = feature_set(features)?
+        .with_lists(ScoreLists::load(codelists).map_err(crate::features::FeatureError::from)?);
     let (_, table) = validate_and_derive(input, options, index, &set)?;
     warn_coverage(&table.coverage, &[]);
     let mut frame = table.frame.drop(PID)?;
