@@ -8,24 +8,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::support::{copy_dir, root, stderr, stdout, strata};
+use crate::support::{
+    assert_round_trip, by_person, copy_dir, read_parquet, root, stderr, stdout, strata,
+};
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/omop/cdm")
-}
-
-fn read_file(path: &Path) -> DataFrame {
-    LazyFrame::scan_parquet(
-        PlRefPath::new(path.to_string_lossy().as_ref()),
-        ScanArgsParquet::default(),
-    )
-    .expect("scan")
-    .collect()
-    .expect("read")
-}
-
-fn sorted(df: DataFrame) -> DataFrame {
-    df.sort(["person_id"], Default::default()).expect("sort")
 }
 
 #[test]
@@ -164,7 +152,7 @@ fn a_gp_only_cdm_folder_gives_charlson_from_snomed_concepts() {
         ],
     );
     assert!(result.status.success(), "{}", stderr(&result));
-    let f = sorted(read_file(&cdm.path().join("features.parquet")));
+    let f = by_person(read_parquet(&cdm.path().join("features.parquet")));
     let charlson: Vec<Option<f64>> = f
         .column("charlson_index")
         .expect("charlson_index")
@@ -205,7 +193,7 @@ fn a_gp_only_cdm_folder_gives_charlson_from_snomed_concepts() {
 /// true exactly for emergency inpatient stays and ER visits.
 fn apply_omop_losses(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
-    let read = |t: &str| read_file(&from.join(format!("{t}.parquet")));
+    let read = |t: &str| read_parquet(&from.join(format!("{t}.parquet")));
     let write = |t: &str, mut df: DataFrame| {
         let f = std::fs::File::create(to.join(format!("{t}.parquet"))).expect("create");
         ParquetWriter::new(f).finish(&mut df).expect("write");
@@ -271,108 +259,11 @@ fn apply_omop_losses(from: &Path, to: &Path) {
 #[test]
 fn a_generated_population_gives_the_same_features_risks_tiers_and_summaries_as_omop() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    for (format, out) in [("parquet", "contract"), ("omop", "omop")] {
-        let result = strata(
-            d,
-            &[
-                "generate",
-                "--patients",
-                "600",
-                "--seed",
-                "11",
-                "--format",
-                format,
-                "--out",
-                out,
-            ],
-        );
-        assert!(result.status.success(), "{}", stderr(&result));
-    }
-    apply_omop_losses(&d.join("contract"), &d.join("lossy"));
-
-    let model = root().join("models/emergency_admission.json");
-    let model = model.to_str().expect("utf-8");
-    for input in ["lossy", "omop"] {
-        let features = format!("{input}-features.parquet");
-        let result = strata(
-            d,
-            &[
-                "features",
-                "--input",
-                input,
-                "--index-date",
-                "2026-03-31",
-                "--out",
-                &features,
-            ],
-        );
-        assert!(result.status.success(), "{}", stderr(&result));
-        let out = format!("{input}-out");
-        let result = strata(
-            d,
-            &[
-                "run",
-                "--input",
-                input,
-                "--model",
-                model,
-                "--out",
-                &out,
-                "--as-of",
-                "2026-03-31",
-            ],
-        );
-        assert!(result.status.success(), "{}", stderr(&result));
-        if input == "omop" {
-            // Nothing is rejected, dropped or noted from the generator's CDM
-            // folder: its concept table covers every code it uses.
-            let err = stderr(&result);
-            assert!(
-                !err.contains(" rejected ")
-                    && !err.contains(" dropped ")
-                    && !err.contains(" noted "),
-                "{}",
-                stderr(&result)
-            );
-        }
-    }
-
-    let features = sorted(read_file(&d.join("lossy-features.parquet")));
+    let err = assert_round_trip(dir.path(), "omop", apply_omop_losses);
+    // Nothing is rejected, dropped or noted from the generator's CDM folder:
+    // its concept table covers every code it uses.
     assert!(
-        features.height() > 500,
-        "most of the 600 people are in scope"
+        !err.contains(" rejected ") && !err.contains(" dropped ") && !err.contains(" noted "),
+        "{err}"
     );
-    assert_eq!(
-        features,
-        sorted(read_file(&d.join("omop-features.parquet")))
-    );
-
-    let risk = |input: &str| {
-        sorted(
-            crate::pipeline::read_parts(&d.join(format!("{input}-out/latest/patient_risk")))
-                .select([
-                    "person_id",
-                    "risk",
-                    "tier",
-                    "segment",
-                    "reason_1",
-                    "reason_2",
-                    "reason_3",
-                ])
-                .expect("columns"),
-        )
-    };
-    assert_eq!(risk("lossy"), risk("omop"));
-
-    let summaries = d.join("lossy-out/latest/summaries");
-    let mut compared = 0;
-    for entry in std::fs::read_dir(&summaries).expect("summaries") {
-        let name = entry.expect("entry").file_name();
-        let a = read_file(&summaries.join(&name));
-        let b = read_file(&d.join("omop-out/latest/summaries").join(&name));
-        assert_eq!(a, b, "{name:?}");
-        compared += 1;
-    }
-    assert!(compared >= 8, "the eight neighbourhood summaries");
 }

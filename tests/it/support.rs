@@ -60,3 +60,111 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A Parquet file read whole.
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .expect("scan")
+    .collect()
+    .expect("read")
+}
+
+/// Rows in `person_id` order.
+pub fn by_person(df: polars::prelude::DataFrame) -> polars::prelude::DataFrame {
+    df.sort(["person_id"], Default::default()).expect("sort")
+}
+
+/// The round trip of another input form (`fhir`, `omop`): generates 600
+/// people (seed 11) as a contract extract and as `format` in `d`, applies
+/// the form's documented losses to the contract copy (`lossy`), derives
+/// features and runs on both, and requires identical features, risks,
+/// tiers, segments, reasons and summaries. Returns the stderr of the run on
+/// the converted form, for the caller's own checks.
+pub fn assert_round_trip(d: &Path, format: &str, apply_losses: fn(&Path, &Path)) -> String {
+    for (form, out) in [("parquet", "contract"), (format, format)] {
+        let args = ["generate", "--patients", "600", "--seed", "11"];
+        let result = strata(d, &[&args[..], &["--format", form, "--out", out]].concat());
+        assert!(result.status.success(), "{}", stderr(&result));
+    }
+    apply_losses(&d.join("contract"), &d.join("lossy"));
+
+    let model = root().join("models/emergency_admission.json");
+    let model = model.to_str().expect("utf-8");
+    let mut converted_stderr = String::new();
+    for input in ["lossy", format] {
+        let features = format!("{input}-features.parquet");
+        let result = strata(
+            d,
+            &[
+                "features",
+                "--input",
+                input,
+                "--index-date",
+                "2026-03-31",
+                "--out",
+                &features,
+            ],
+        );
+        assert!(result.status.success(), "{}", stderr(&result));
+        let out = format!("{input}-out");
+        let result = strata(
+            d,
+            &[
+                "run",
+                "--input",
+                input,
+                "--model",
+                model,
+                "--out",
+                &out,
+                "--as-of",
+                "2026-03-31",
+            ],
+        );
+        assert!(result.status.success(), "{}", stderr(&result));
+        converted_stderr = stderr(&result);
+    }
+
+    let features = by_person(read_parquet(&d.join("lossy-features.parquet")));
+    assert!(
+        features.height() > 500,
+        "most of the 600 people are in scope"
+    );
+    assert_eq!(
+        features,
+        by_person(read_parquet(&d.join(format!("{format}-features.parquet"))))
+    );
+
+    let risk = |input: &str| {
+        by_person(
+            crate::pipeline::read_parts(&d.join(format!("{input}-out/latest/patient_risk")))
+                .select([
+                    "person_id",
+                    "risk",
+                    "tier",
+                    "segment",
+                    "reason_1",
+                    "reason_2",
+                    "reason_3",
+                ])
+                .expect("columns"),
+        )
+    };
+    assert_eq!(risk("lossy"), risk(format));
+
+    let summaries = d.join("lossy-out/latest/summaries");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&summaries).expect("summaries") {
+        let name = entry.expect("entry").file_name();
+        let a = read_parquet(&summaries.join(&name));
+        let b = read_parquet(&d.join(format!("{format}-out/latest/summaries")).join(&name));
+        assert_eq!(a, b, "{name:?}");
+        compared += 1;
+    }
+    assert!(compared >= 8, "the eight neighbourhood summaries");
+    converted_stderr
+}
