@@ -220,6 +220,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Features(a) => {
             let file = load_config(a.config.as_deref())?;
+            let key = pseudonym_key()?;
             let dmd_bnf = a
                 .source
                 .lookups
@@ -239,8 +240,13 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 a.features.as_deref(),
                 &file.codelists,
                 &options,
+                key.as_ref(),
             )?;
-            println!("wrote {rows} people to {}", a.out.display());
+            println!(
+                "wrote {rows} people to {}: person-level data, for direct care and analysts \
+                 inside the organisation; never publish it",
+                a.out.display()
+            );
         }
         Command::Report(a) => {
             // A published run is written into under its output folder's lock.

@@ -24,7 +24,7 @@ use crate::features::{
 };
 use crate::governance::GovernanceError;
 use crate::governance::disclosure::DisclosureProfile;
-use crate::governance::pseudonym;
+use crate::governance::pseudonym::{self, PseudonymKey};
 use crate::ingest::IngestError;
 use crate::ingest::{self, Batch, Extract, PID, ValidateOptions, ValidationReport};
 use crate::model::explain::top_reasons;
@@ -32,7 +32,7 @@ use crate::model::{DesignMatrix, ModelFile, score};
 use crate::products::ranking::ranked_order;
 use crate::products::{drift, history, lists, summaries};
 use crate::publication::manifest::{self, Manifest, ModelRef, OutputFile, StageTime};
-use crate::publication::parquet::{write_parquet, write_partitioned};
+use crate::publication::parquet::{write_parquet, write_parquet_with_metadata, write_partitioned};
 use crate::publication::{OutputLock, Staging, publish};
 
 /// Times stages and shows a spinner on a terminal (nothing otherwise).
@@ -340,22 +340,38 @@ fn score_population(
 
 /// Replaces NHS-number person ids by keyed pseudonyms, or refuses without a key.
 fn guard_identifiers(people: &mut DataFrame, plan: &RunPlan, extract: &Extract) -> Result<()> {
+    let patients = extract
+        .events
+        .values()
+        .next()
+        .map_or(plan.input.clone(), |_| plan.input.join("patients"));
+    pseudonymise_nhs_numbers(people, plan.pseudonym_key.as_ref(), &patients)
+}
+
+/// The rule for every person-level output: when `person_id` holds NHS
+/// numbers they are replaced by keyed pseudonyms, and without a key the
+/// output is refused (naming `patients`, never a value).
+fn pseudonymise_nhs_numbers(
+    people: &mut DataFrame,
+    key: Option<&PseudonymKey>,
+    patients: &Path,
+) -> Result<()> {
     let ids = people.column("person_id")?.str()?.clone();
     if !pseudonym::ids_are_nhs_numbers(&ids) {
         return Ok(());
     }
-    let key =
-        plan.pseudonym_key
-            .as_ref()
-            .ok_or_else(|| GovernanceError::IdentifiersWithoutKey {
-                path: extract
-                    .events
-                    .values()
-                    .next()
-                    .map_or(plan.input.clone(), |_| plan.input.join("patients")),
-            })?;
+    let key = key.ok_or_else(|| GovernanceError::IdentifiersWithoutKey {
+        path: patients.to_path_buf(),
+    })?;
     Ok(pseudonym::pseudonymise(people, "person_id", key)?)
 }
+
+/// The footer note of a feature table: what it is and who may read it.
+pub const FEATURES_AUDIENCE: (&str, &str) = (
+    "strata.audience",
+    "person-level: one row per person, for direct care and analysts inside the organisation; \
+     not for publication (docs/information-governance.md)",
+);
 
 /// Which run is being written, and the run before it.
 struct RunIdentity<'a> {
@@ -511,7 +527,10 @@ pub fn warn_coverage(coverage: &Coverage, degraded: &[String]) {
     }
 }
 
-/// Writes the per-person feature table at `index` to a Parquet file.
+/// Writes the per-person feature table at `index` to a Parquet file. It is
+/// person-level: NHS-number ids are pseudonymised (refused without a key),
+/// as in a run, and the file's footer says who may read it
+/// ([`FEATURES_AUDIENCE`]).
 pub fn write_features(
     input: &Path,
     index: NaiveDate,
@@ -519,15 +538,17 @@ pub fn write_features(
     features: Option<&Path>,
     codelists: &crate::codelists::ListFiles,
     options: &ValidateOptions,
+    pseudonym_key: Option<&PseudonymKey>,
 ) -> Result<u64> {
     let set = feature_set(features)?
         .with_lists(ScoreLists::load(codelists).map_err(crate::features::FeatureError::from)?);
     let (_, table) = validate_and_derive(input, options, index, &set)?;
     warn_coverage(&table.coverage, &[]);
     let mut frame = table.frame.drop(PID)?;
+    pseudonymise_nhs_numbers(&mut frame, pseudonym_key, &input.join("patients"))?;
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("parquet.partial");
-    let rows = write_parquet(&mut frame, &partial)?;
+    let rows = write_parquet_with_metadata(&mut frame, &partial, &[FEATURES_AUDIENCE])?;
     std::fs::rename(&partial, out).map_err(|source| crate::publication::OutputError::Io {
         path: out.to_path_buf(),
         action: "moving the feature table into place",

@@ -15,6 +15,16 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Writes `frame` to `path`, returning the number of rows written.
 pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> Result<u64, OutputError> {
+    write_parquet_with_metadata(frame, path, &[])
+}
+
+/// [`write_parquet`] with key–value pairs in the file's footer, where any
+/// Parquet reader shows them (e.g. what a file is and who may read it).
+pub fn write_parquet_with_metadata(
+    frame: &mut DataFrame,
+    path: &Path,
+    metadata: &[(&str, &str)],
+) -> Result<u64, OutputError> {
     let file = File::create(path).map_err(|source| OutputError::Io {
         path: path.to_path_buf(),
         action: "creating the file",
@@ -24,6 +34,14 @@ pub fn write_parquet(frame: &mut DataFrame, path: &Path) -> Result<u64, OutputEr
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .with_row_group_size(Some(ROW_GROUP_ROWS))
+        .with_key_value_metadata((!metadata.is_empty()).then(|| {
+            KeyValueMetadata::from_static(
+                metadata
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        }))
         .finish(frame)
         .map_err(|source| OutputError::Parquet {
             path: path.to_path_buf(),

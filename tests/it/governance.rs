@@ -379,6 +379,72 @@ fn nhs_number_person_ids_are_pseudonymised_with_a_key() {
     }
 }
 
+#[test]
+fn the_feature_table_is_person_level_and_keeps_the_pseudonymisation_rules() {
+    let extract = nhs_id_extract();
+    let out = extract.path().join("features.parquet");
+    let args = [
+        "features",
+        "--input",
+        ".",
+        "--index-date",
+        "2026-03-31",
+        "--out",
+        "features.parquet",
+    ];
+    // Without a key: refused, as a run is, and nothing written.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(extract.path())
+        .env_remove("STRATA_PSEUDONYM_KEY")
+        .env_remove("STRATA_PSEUDONYM_KEY_FILE")
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(13), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("column `person_id`: holds NHS numbers"));
+    assert!(!out.exists(), "no feature table without a key");
+
+    // With a key: pseudonyms, and the file and the command say what it is.
+    let key = extract.path().join("key");
+    std::fs::write(&key, "a secret key of at least thirty-two bytes, for tests").expect("key");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(extract.path())
+        .env_remove("STRATA_PSEUDONYM_KEY")
+        .env("STRATA_PSEUDONYM_KEY_FILE", &key)
+        .output()
+        .expect("runs");
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        String::from_utf8_lossy(&result.stdout).contains("person-level data"),
+        "{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+    let frame = ParquetReader::new(std::fs::File::open(&out).expect("open"))
+        .finish()
+        .expect("parquet");
+    let ids: Vec<&str> = frame
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(ids.len(), 3);
+    for id in ids {
+        assert_eq!(id.len(), 32, "a 128-bit hex pseudonym, not {id}");
+        assert!(!["9434765919", "4010232137", "9990000018"].contains(&id));
+    }
+    // The Parquet footer (plain Thrift, never compressed) names the audience.
+    let bytes = std::fs::read(&out).expect("read");
+    let note = b"strata.audience";
+    assert!(
+        bytes.windows(note.len()).any(|w| w == note),
+        "the footer states that the file is person-level"
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
