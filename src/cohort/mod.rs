@@ -8,4 +8,4 @@
 pub mod segments;
 pub mod tiers;
 
-pub use tiers::{Tier, TierConfig, TierMethod, assign_tiers};
+pub use tiers::{Tier, TierConfig, TierMethod, assign_tiers, assign_tiers_over};

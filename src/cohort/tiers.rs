@@ -105,15 +105,53 @@ impl TierConfig {
     }
 }
 
-/// The tier of every risk in `risks`.
+/// The tier of every risk in `risks`, with the cut-offs set over all of them.
 pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
+    assign_tiers_over(risks, config, |_| true)
+}
+
+/// The tier of every risk in `risks`, with the population-share cut-offs
+/// set over the risks of the people `counted` (by position) and applied to
+/// everyone. The run counts the planning population (people without a
+/// national opt-out or Type 1 objection), so that tiers, and the planning
+/// summaries made from them, are the same with or without the opted-out
+/// people in the extract; they still get a tier for direct care.
+pub fn assign_tiers_over(
+    risks: &[f64],
+    config: &TierConfig,
+    counted: impl Fn(usize) -> bool,
+) -> Vec<Tier> {
     if config.method == TierMethod::Thresholds {
         return risks.iter().map(|&r| by_threshold(r, config)).collect();
     }
-    let n = risks.len();
-    if n == 0 {
-        return Vec::new();
-    }
+    let over: Vec<f64> = risks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| counted(i))
+        .map(|(_, &r)| r)
+        .collect();
+    let cut_offs = share_cut_offs(over, config);
+    risks
+        .iter()
+        .map(|&r| {
+            let above = |i: usize| cut_offs[i].is_some_and(|c| r >= c);
+            if above(0) {
+                Tier::VeryHigh
+            } else if above(1) {
+                Tier::High
+            } else if above(2) {
+                Tier::Rising
+            } else {
+                Tier::Low
+            }
+        })
+        .collect()
+}
+
+/// The lowest risk of the very high, high and rising shares of `highest`
+/// (none where a share holds nobody).
+fn share_cut_offs(mut highest: Vec<f64>, config: &TierConfig) -> [Option<f64>; 3] {
+    let n = highest.len();
     let cumulative = [
         config.very_high,
         config.very_high + config.high,
@@ -122,7 +160,6 @@ pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
     // The k-th highest risk of each cut, by selection (linear time), not a
     // sort of the whole population. Largest k first: each later selection
     // only looks at the k highest risks the one before left in front.
-    let mut highest: Vec<f64> = risks.to_vec();
     let mut cut_offs: [Option<f64>; 3] = [None; 3];
     let mut front = n;
     for (i, share) in cumulative.iter().enumerate().rev() {
@@ -139,21 +176,7 @@ pub fn assign_tiers(risks: &[f64], config: &TierConfig) -> Vec<Tier> {
         cut_offs[i] = Some(*kth);
         front = k;
     }
-    risks
-        .iter()
-        .map(|&r| {
-            let above = |i: usize| cut_offs[i].is_some_and(|c| r >= c);
-            if above(0) {
-                Tier::VeryHigh
-            } else if above(1) {
-                Tier::High
-            } else if above(2) {
-                Tier::Rising
-            } else {
-                Tier::Low
-            }
-        })
-        .collect()
+    cut_offs
 }
 
 /// The tier of one risk under absolute thresholds.
@@ -172,6 +195,42 @@ fn by_threshold(risk: f64, config: &TierConfig) -> Tier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cut_offs_are_set_over_the_counted_people_and_applied_to_everyone() {
+        // Five counted people (0.5, 0.4, 0.3, 0.2, 0.1) and an uncounted 0.9.
+        // Shares of 20% each: k = ceil(0.2 × 5) = 1, ceil(0.4 × 5) = 2 and
+        // ceil(0.6 × 5) = 3, so the cut-offs are the 1st, 2nd and 3rd highest
+        // counted risks: 0.5, 0.4, 0.3. The uncounted 0.9 is above them all.
+        let config = TierConfig {
+            very_high: 0.2,
+            high: 0.2,
+            rising: 0.2,
+            ..TierConfig::default()
+        };
+        let risks = [0.9, 0.5, 0.4, 0.3, 0.2, 0.1];
+        let tiers = assign_tiers_over(&risks, &config, |i| i != 0);
+        use Tier::*;
+        assert_eq!(tiers, vec![VeryHigh, VeryHigh, High, Rising, Low, Low]);
+        // Counted over all six: k = ceil(1.2) = 2, ceil(2.4) = 3, ceil(3.6) = 4,
+        // cut-offs 0.5, 0.4, 0.3: the same tiers here by chance, so the next
+        // case is one where the uncounted person moves a cut-off.
+        let all = assign_tiers(&risks, &config);
+        assert_eq!(all, vec![VeryHigh, VeryHigh, High, Rising, Low, Low]);
+        let risks = [0.9, 0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01];
+        // Ten counted: k = 2, 4, 6 → cut-offs 0.8, 0.4, 0.2.
+        let all = assign_tiers(&risks, &config);
+        assert_eq!(all[2], High, "0.5 is below the very high cut-off 0.8");
+        // Without the 0.9 person (nine counted): k = ceil(1.8) = 2,
+        // ceil(3.6) = 4, ceil(5.4) = 6 → cut-offs 0.5, 0.3, 0.1.
+        let planning = assign_tiers_over(&risks, &config, |i| i != 0);
+        assert_eq!(planning[2], VeryHigh, "0.5 is now the very high cut-off");
+        assert_eq!(
+            planning[0], VeryHigh,
+            "the uncounted person still has a tier"
+        );
+        assert_eq!(planning[6], Rising, "0.1 reaches the rising cut-off 0.1");
+    }
 
     fn count(tiers: &[Tier], t: Tier) -> usize {
         tiers.iter().filter(|&&x| x == t).count()

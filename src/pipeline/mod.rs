@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
 use crate::cohort::segments::{SEGMENTS, assign_segments};
-use crate::cohort::{Tier, assign_tiers};
+use crate::cohort::{Tier, assign_tiers_over};
 use crate::config::RunPlan;
 pub use error::{Error, Result};
 
@@ -197,7 +197,9 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
     let degraded_terms = degraded_terms(&model, &coverage);
     warn_coverage(&coverage, &degraded_terms);
     warn_about_medicines(&extract);
-    let mut people = stages.run("scoring", || score_population(&model, &features, plan))?;
+    let mut people = stages.run("scoring", || {
+        score_population(&model, &features, &extract.patients, plan)
+    })?;
     guard_identifiers(&mut people, plan, &extract)?;
 
     let previous = publish::latest_run(&plan.out);
@@ -318,12 +320,15 @@ fn make_run_id(started: chrono::DateTime<chrono::Utc>, model_id: &str, as_of: Na
 fn score_population(
     model: &ModelFile,
     features: &FeatureTable,
+    patients: &DataFrame,
     plan: &RunPlan,
 ) -> Result<DataFrame> {
     let mut x = DesignMatrix::build(&features.frame, &model.terms)?;
     x.standardise(&model.terms);
     let risks = score(model, &x);
-    let tiers = assign_tiers(&risks, &plan.tiers);
+    // Cut-offs over the planning population: opted-out people change nobody's tier.
+    let planning = crate::governance::opt_out::secondary_use_mask(&features.frame, patients)?;
+    let tiers = assign_tiers_over(&risks, &plan.tiers, |i| planning[i]);
     let reasons = top_reasons(model, &x, &features.frame)?;
     let mut frame = features.frame.clone();
     frame.with_column(Column::new("risk".into(), risks))?;

@@ -674,3 +674,113 @@ fn short_keys_and_two_keys_are_refused_through_the_binary() {
     );
     assert!(!extract.path().join("out/latest").exists());
 }
+
+/// `sample-data` without the people who opted out (national opt-out or Type 1
+/// objection) and without any of their rows, written into `to`.
+fn sample_without_opted_out(to: &std::path::Path) {
+    let read = |table: &str| {
+        ParquetReader::new(
+            std::fs::File::open(root().join("sample-data").join(format!("{table}.parquet")))
+                .expect("open"),
+        )
+        .finish()
+        .expect("parquet")
+    };
+    let write = |table: &str, mut frame: DataFrame| {
+        let file = std::fs::File::create(to.join(format!("{table}.parquet"))).expect("create");
+        ParquetWriter::new(file).finish(&mut frame).expect("write");
+    };
+    std::fs::create_dir_all(to).expect("mkdir");
+    let patients = read("patients");
+    let opted_out = patients
+        .column("opt_out_national")
+        .expect("national")
+        .bool()
+        .expect("bool")
+        | patients
+            .column("opt_out_type1")
+            .expect("type1")
+            .bool()
+            .expect("bool");
+    assert!(
+        opted_out.sum().unwrap_or(0) > 100,
+        "the sample has opt-outs"
+    );
+    let gone: std::collections::HashSet<String> = patients
+        .filter(&opted_out)
+        .expect("filter")
+        .column("person_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    write("patients", patients.filter(&!&opted_out).expect("filter"));
+    for table in [
+        "encounters",
+        "diagnoses",
+        "medications",
+        "observations",
+        "social_care",
+    ] {
+        let frame = read(table);
+        let keep: BooleanChunked = frame
+            .column("person_id")
+            .expect("ids")
+            .str()
+            .expect("str")
+            .iter()
+            .map(|id| id.is_none_or(|id| !gone.contains(id)))
+            .collect();
+        write(table, frame.filter(&keep).expect("filter"));
+    }
+    write("lsoa_imd", read("lsoa_imd"));
+}
+
+#[test]
+fn the_planning_summaries_are_the_same_with_the_opted_out_people_deleted() {
+    // Issue 23: tiers are cut over the planning population, so people with a
+    // National Data Opt-out or Type 1 objection move nobody's tier, and the
+    // summaries (secondary use) equal, value for value, those of the extract
+    // without them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let without = dir.path().join("without");
+    sample_without_opted_out(&without);
+    let model = root().join("models/emergency_admission.json");
+    for (input, out) in [
+        (root().join("sample-data"), "with-out"),
+        (without.clone(), "without-out"),
+    ] {
+        let result = strata(
+            dir.path(),
+            &[
+                "run",
+                "--input",
+                input.to_str().expect("utf-8"),
+                "--model",
+                model.to_str().expect("utf-8"),
+                "--out",
+                out,
+                "--as-of",
+                "2026-03-31",
+            ],
+        );
+        assert!(result.status.success(), "{}", stderr(&result));
+    }
+    let summaries = |out: &str| dir.path().join(out).join("latest/summaries");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(summaries("with-out")).expect("summaries") {
+        let name = entry.expect("entry").file_name();
+        let read = |out: &str| {
+            ParquetReader::new(std::fs::File::open(summaries(out).join(&name)).expect("open"))
+                .finish()
+                .expect("parquet")
+        };
+        let (a, b) = (read("with-out"), read("without-out"));
+        assert!(a.equals_missing(&b), "{name:?} changed:\n{a}\n{b}");
+        compared += 1;
+    }
+    assert!(compared >= 8, "the eight neighbourhood summaries");
+}
