@@ -675,9 +675,11 @@ fn short_keys_and_two_keys_are_refused_through_the_binary() {
     assert!(!extract.path().join("out/latest").exists());
 }
 
-/// `sample-data` without the people who opted out (national opt-out or Type 1
-/// objection) and without any of their rows, written into `to`.
-fn sample_without_opted_out(to: &std::path::Path) {
+/// `sample-data` written twice: into `with`, with the people at the
+/// positions `extra` (indices into patients, taken modulo its height) also
+/// opted out (national opt-out), and into `without`, with every opted-out
+/// person and all their rows deleted.
+fn opt_out_variants(extra: &[usize], with: &std::path::Path, without: &std::path::Path) {
     let read = |table: &str| {
         ParquetReader::new(
             std::fs::File::open(root().join("sample-data").join(format!("{table}.parquet")))
@@ -686,12 +688,27 @@ fn sample_without_opted_out(to: &std::path::Path) {
         .finish()
         .expect("parquet")
     };
-    let write = |table: &str, mut frame: DataFrame| {
-        let file = std::fs::File::create(to.join(format!("{table}.parquet"))).expect("create");
+    let write = |dir: &std::path::Path, table: &str, mut frame: DataFrame| {
+        let file = std::fs::File::create(dir.join(format!("{table}.parquet"))).expect("create");
         ParquetWriter::new(file).finish(&mut frame).expect("write");
     };
-    std::fs::create_dir_all(to).expect("mkdir");
-    let patients = read("patients");
+    std::fs::create_dir_all(with).expect("mkdir");
+    std::fs::create_dir_all(without).expect("mkdir");
+    let mut patients = read("patients");
+    let n = patients.height();
+    let chosen: std::collections::HashSet<usize> = extra.iter().map(|i| i % n).collect();
+    let national: BooleanChunked = patients
+        .column("opt_out_national")
+        .expect("national")
+        .bool()
+        .expect("bool")
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Some(v.unwrap_or(false) || chosen.contains(&i)))
+        .collect();
+    patients
+        .with_column(national.with_name("opt_out_national".into()).into_column())
+        .expect("flags");
     let opted_out = patients
         .column("opt_out_national")
         .expect("national")
@@ -702,10 +719,6 @@ fn sample_without_opted_out(to: &std::path::Path) {
             .expect("type1")
             .bool()
             .expect("bool");
-    assert!(
-        opted_out.sum().unwrap_or(0) > 100,
-        "the sample has opt-outs"
-    );
     let gone: std::collections::HashSet<String> = patients
         .filter(&opted_out)
         .expect("filter")
@@ -717,7 +730,12 @@ fn sample_without_opted_out(to: &std::path::Path) {
         .flatten()
         .map(String::from)
         .collect();
-    write("patients", patients.filter(&!&opted_out).expect("filter"));
+    write(
+        without,
+        "patients",
+        patients.filter(&!&opted_out).expect("filter"),
+    );
+    write(with, "patients", patients);
     for table in [
         "encounters",
         "diagnoses",
@@ -734,27 +752,22 @@ fn sample_without_opted_out(to: &std::path::Path) {
             .iter()
             .map(|id| id.is_none_or(|id| !gone.contains(id)))
             .collect();
-        write(table, frame.filter(&keep).expect("filter"));
+        write(without, table, frame.filter(&keep).expect("filter"));
+        write(with, table, frame);
     }
-    write("lsoa_imd", read("lsoa_imd"));
+    write(with, "lsoa_imd", read("lsoa_imd"));
+    write(without, "lsoa_imd", read("lsoa_imd"));
 }
 
-#[test]
-fn the_planning_summaries_are_the_same_with_the_opted_out_people_deleted() {
-    // Issue 23: tiers are cut over the planning population, so people with a
-    // National Data Opt-out or Type 1 objection move nobody's tier, and the
-    // summaries (secondary use) equal, value for value, those of the extract
-    // without them.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let without = dir.path().join("without");
-    sample_without_opted_out(&without);
+/// Runs `strata run` on `with` and `without` (as `opt_out_variants` wrote
+/// them) and requires every planning summary to be equal, value for value.
+fn assert_summaries_ignore_opted_out(dir: &std::path::Path, extra: &[usize]) {
+    let (with, without) = (dir.join("with"), dir.join("without"));
+    opt_out_variants(extra, &with, &without);
     let model = root().join("models/emergency_admission.json");
-    for (input, out) in [
-        (root().join("sample-data"), "with-out"),
-        (without.clone(), "without-out"),
-    ] {
+    for (input, out) in [(&with, "with-out"), (&without, "without-out")] {
         let result = strata(
-            dir.path(),
+            dir,
             &[
                 "run",
                 "--input",
@@ -769,7 +782,7 @@ fn the_planning_summaries_are_the_same_with_the_opted_out_people_deleted() {
         );
         assert!(result.status.success(), "{}", stderr(&result));
     }
-    let summaries = |out: &str| dir.path().join(out).join("latest/summaries");
+    let summaries = |out: &str| dir.join(out).join("latest/summaries");
     let mut compared = 0;
     for entry in std::fs::read_dir(summaries("with-out")).expect("summaries") {
         let name = entry.expect("entry").file_name();
@@ -783,4 +796,30 @@ fn the_planning_summaries_are_the_same_with_the_opted_out_people_deleted() {
         compared += 1;
     }
     assert!(compared >= 8, "the eight neighbourhood summaries");
+}
+
+#[test]
+fn the_planning_summaries_are_the_same_with_the_opted_out_people_deleted() {
+    // Issue 23: tiers are cut over the planning population, so people with a
+    // National Data Opt-out or Type 1 objection move nobody's tier, and the
+    // summaries (secondary use) equal, value for value, those of the extract
+    // without them. The sample's own 340 opted-out people.
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_summaries_ignore_opted_out(dir.path(), &[]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24) / 6
+    ))]
+
+    /// The same for random further sets of opted-out people (up to 600 of
+    /// the 5,000, anywhere in the risk ranking).
+    #[test]
+    fn opting_more_people_out_changes_no_planning_summary(
+        extra in proptest::collection::vec(0usize..5000, 0..600)
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_summaries_ignore_opted_out(dir.path(), &extra);
+    }
 }
