@@ -18,11 +18,11 @@
 //! severe > 0.36 — in deficits: fit 0–4, mild 5–8, moderate 9–12, severe 13+.
 //! No k/36 falls on a boundary, so the float comparison is unambiguous.
 
-use std::sync::OnceLock;
-
 use super::code::CodeSystem;
+#[cfg(test)]
 use super::load::Codelist;
 
+#[cfg(test)]
 const LIST_CSV: &str = include_str!("../../codelists/efi/efi_clegg2016_snomed.csv");
 
 /// Number of eFI deficits, the denominator of the score.
@@ -242,54 +242,13 @@ impl EfiCategory {
     }
 }
 
-struct Table {
-    /// (SNOMED CT concept id, deficit bits), sorted by id, one row per concept.
-    concepts: Vec<(u64, u64)>,
-}
-
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| parse_table(LIST_CSV))
-}
-
-/// Parses the compiled-in list; a defect is caught by the count tests, and at
-/// run time gives an empty table, never a panic.
-fn parse_table(csv: &str) -> Table {
-    let mut concepts: Vec<(u64, u64)> = Vec::new();
-    if let Ok(list) = Codelist::parse(csv, "built-in:efi_clegg2016_snomed.csv", CodeSystem::Snomed)
-    {
-        for e in list.entries() {
-            let deficit = e
-                .category
-                .and_then(|c| list.categories().get(c))
-                .and_then(|k| EfiDeficit::from_key(k));
-            if let (Some(d), Ok(id)) = (deficit, e.code.parse::<u64>()) {
-                concepts.push((id, d.bit()));
-            }
-        }
-    }
-    concepts.sort_unstable();
-    concepts.dedup_by(|b, a| {
-        if a.0 == b.0 {
-            a.1 |= b.1;
-            true
-        } else {
-            false
-        }
-    });
-    Table { concepts }
-}
-
 /// The eFI deficits (as bits, see [`EfiDeficit::bit`]) that one SNOMED CT
 /// concept id falls in; 0 for none. Never includes polypharmacy.
+///
+/// The built-in list, matched by the one mechanism every score list uses
+/// ([`super::ScoreLists`]); a run reads its own (possibly replaced) lists.
 pub fn efi_deficits(snomed: &str) -> u64 {
-    let Some(id) = super::code::snomed_id(snomed) else {
-        return 0;
-    };
-    let concepts = &table().concepts;
-    concepts
-        .binary_search_by_key(&id, |(c, _)| *c)
-        .map_or(0, |i| concepts[i].1)
+    super::ScoreLists::builtin().map_or(0, |lists| lists.efi(CodeSystem::Snomed, snomed))
 }
 
 /// Whether `distinct_medications` meets the polypharmacy deficit (≥ 5).
@@ -344,7 +303,10 @@ mod tests {
         for k in list.categories() {
             assert!(EfiDeficit::from_key(k).is_some(), "{k}");
         }
-        let covered = table().concepts.iter().fold(0, |s, (_, d)| s | d);
+        let covered = list
+            .entries()
+            .iter()
+            .fold(0, |s, e| s | efi_deficits(e.code.as_str()));
         assert_eq!(
             covered,
             n_deficits(35),

@@ -10,12 +10,13 @@
 //! today, but user lists can). A flag means "ever coded up to the index
 //! date" unless the features stage windows it.
 
-use std::sync::OnceLock;
-
 use super::code::CodeSystem;
+#[cfg(test)]
 use super::load::Codelist;
 
+#[cfg(test)]
 const ICD10_CSV: &str = include_str!("../../codelists/ltc/ltc_icd10.csv");
+#[cfg(test)]
 const SNOMED_CSV: &str = include_str!("../../codelists/ltc/ltc_snomed.csv");
 
 /// The long-term conditions strata flags.
@@ -115,79 +116,14 @@ impl Ltc {
     }
 }
 
-struct Tables {
-    icd10: Vec<(String, Ltc)>,
-    /// (SNOMED CT id, condition bits), sorted, one row per concept.
-    snomed: Vec<(u64, u32)>,
-}
-
-fn tables() -> &'static Tables {
-    static TABLES: OnceLock<Tables> = OnceLock::new();
-    TABLES.get_or_init(|| Tables {
-        icd10: parse(ICD10_CSV, "built-in:ltc_icd10.csv", CodeSystem::Icd10)
-            .into_iter()
-            .collect(),
-        snomed: {
-            let mut rows: Vec<(u64, u32)> =
-                parse(SNOMED_CSV, "built-in:ltc_snomed.csv", CodeSystem::Snomed)
-                    .into_iter()
-                    .filter_map(|(code, l)| code.parse().ok().map(|id| (id, l.bit())))
-                    .collect();
-            rows.sort_unstable();
-            rows.dedup_by(|b, a| {
-                if a.0 == b.0 {
-                    a.1 |= b.1;
-                    true
-                } else {
-                    false
-                }
-            });
-            rows
-        },
-    })
-}
-
-/// (code, condition) rows of a compiled-in list. A defect is caught by the
-/// count tests; at run time it gives an empty table, never a panic.
-fn parse(csv: &str, origin: &str, system: CodeSystem) -> Vec<(String, Ltc)> {
-    let Ok(list) = Codelist::parse(csv, origin, system) else {
-        return Vec::new();
-    };
-    list.entries()
-        .iter()
-        .filter_map(|e| {
-            let key = list.categories().get(e.category?)?;
-            Some((e.code.clone(), Ltc::from_key(key)?))
-        })
-        .collect()
-}
-
 /// The long-term conditions (as bits, see [`Ltc::bit`]) that one code falls
 /// in: ICD-10 by prefix after normalisation, SNOMED CT by exact concept id;
 /// BNF codes flag no condition (0).
+///
+/// The built-in lists, matched by the one mechanism every score list uses
+/// ([`super::ScoreLists`]); a run reads its own (possibly replaced) lists.
 pub fn ltc_categories(system: CodeSystem, code: &str) -> u32 {
-    let t = tables();
-    match system {
-        CodeSystem::Icd10 => {
-            let Some(key) = super::code::Icd10Key::new(code) else {
-                return 0;
-            };
-            let key = key.as_str();
-            t.icd10
-                .iter()
-                .filter(|(p, _)| key.starts_with(p.as_str()))
-                .fold(0, |s, (_, l)| s | l.bit())
-        }
-        CodeSystem::Snomed => {
-            let Some(id) = super::code::snomed_id(code) else {
-                return 0;
-            };
-            t.snomed
-                .binary_search_by_key(&id, |(c, _)| *c)
-                .map_or(0, |i| t.snomed[i].1)
-        }
-        CodeSystem::Bnf => 0,
-    }
+    super::ScoreLists::builtin().map_or(0, |lists| lists.ltc(system, code))
 }
 
 /// The number of conditions in a set (0 … 14).
@@ -236,8 +172,18 @@ mod tests {
             14,
             "every condition has SNOMED concepts"
         );
-        assert_eq!(tables().icd10.len(), icd.len());
-        assert!(!tables().snomed.is_empty());
+        assert!(
+            icd.entries()
+                .iter()
+                .all(|e| ltc_categories(CodeSystem::Icd10, e.code.as_str()) != 0),
+            "every ICD-10 entry flags a condition"
+        );
+        assert!(
+            sct.entries()
+                .iter()
+                .all(|e| ltc_categories(CodeSystem::Snomed, e.code.as_str()) != 0),
+            "every SNOMED CT entry flags a condition"
+        );
     }
 
     #[test]
