@@ -442,6 +442,7 @@ fn summary_table(groups: usize, total_row: TotalRowMethod) -> SummaryTable {
                     Some(expected + 2.0 * expected.sqrt()),
                     Some(population as f64 * rng.random_range(100.0..900.0)),
                 ],
+                contributions: Vec::new(),
             }
         })
         .collect();

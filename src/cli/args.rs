@@ -56,6 +56,15 @@ pub enum Command {
     ///
     /// Example: strata report --run out/latest
     Report(ReportArgs),
+    /// Attack a published run's summaries as an intruder would and list what it recovers.
+    ///
+    /// Ratio inversion, differencing over the release's hierarchies (practice ⊂ PCN,
+    /// LSOA ⊂ IMD quintile, every table against its ALL row) and interval narrowing from
+    /// rounding ranges. Exits 0 when nothing is recovered, 13 when anything is. The same
+    /// audit runs before every publication.
+    ///
+    /// Example: strata audit --run out/latest
+    Audit(AuditArgs),
     /// Write the per-person feature table at an index date as Parquet.
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
@@ -338,4 +347,14 @@ pub struct ReportArgs {
     /// A published run folder.
     #[arg(long, default_value = "out/latest")]
     pub run: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// A published run folder.
+    #[arg(long, default_value = "out/latest")]
+    pub run: PathBuf,
+    /// Disclosure profile the release claims to follow; default: the one in the run's manifest.
+    #[arg(long)]
+    pub disclosure: Option<String>,
 }

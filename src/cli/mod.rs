@@ -254,6 +254,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             let path = strata::report::write_run_report(&a.run).map_err(Error::from)?;
             println!("wrote {}", path.display());
         }
+        Command::Audit(a) => audit(&a)?,
         Command::Config(a) => {
             if !a.print_default {
                 anyhow::bail!(Error::from(strata::config::ConfigError::Invalid(
@@ -334,4 +335,39 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `strata audit`: the findings, one per line; exit 13 when there are any.
+fn audit(args: &args::AuditArgs) -> anyhow::Result<()> {
+    let profile = match &args.disclosure {
+        Some(p) => p.clone(),
+        None => strata::publication::manifest::Manifest::read(&args.run.join("manifest.json"))
+            .map_err(Error::from)?
+            .settings
+            .get("disclosure")
+            .and_then(|v| v.as_str())
+            .unwrap_or("opensafely")
+            .to_string(),
+    };
+    let profile = profile
+        .parse::<strata::governance::disclosure::DisclosureProfile>()
+        .map_err(Error::from)?;
+    let findings =
+        strata::products::summaries::audit_run(&args.run, &profile).map_err(Error::from)?;
+    for finding in &findings {
+        println!("{finding}");
+    }
+    if findings.is_empty() {
+        println!(
+            "audit of {} ({profile}): nothing recovered",
+            args.run.display()
+        );
+        return Ok(());
+    }
+    anyhow::bail!(Error::from(
+        strata::governance::disclosure::DisclosureError::AuditFailed {
+            findings: findings.len(),
+            first: findings[0].to_string(),
+        }
+    ))
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crate::codelists::ListFiles;
 use crate::cohort::TierConfig;
 use crate::error::ExitClass;
-use crate::governance::disclosure::DisclosureProfile;
+use crate::governance::disclosure::{DisclosureProfile, Dominance};
 use crate::governance::pseudonym::PseudonymKey;
 use crate::model::evaluate::EvaluateOptions;
 use crate::products::drift::DriftLimits;
@@ -73,12 +73,16 @@ pub struct MedicinesSection {
 pub struct DisclosureSection {
     /// `opensafely` (default), `opensafely-midpoint6`, `nhs-secondary-care` or `custom:<threshold>:<base>`.
     pub profile: String,
+    /// Dominance rule for sums (cost, expected admissions): `nk:<n>:<k>`
+    /// (default `nk:2:0.9`, ACRO's) or `p:<p>`.
+    pub dominance: String,
 }
 
 impl Default for DisclosureSection {
     fn default() -> Self {
         DisclosureSection {
             profile: DisclosureProfile::default().to_string(),
+            dominance: Dominance::default().to_string(),
         }
     }
 }
@@ -210,6 +214,8 @@ pub struct RunPlan {
     pub drift: DriftLimits,
     #[serde(serialize_with = "display")]
     pub disclosure: DisclosureProfile,
+    #[serde(serialize_with = "display")]
+    pub dominance: Dominance,
     /// Key for pseudonymising NHS-number person ids (never serialised).
     #[serde(skip)]
     pub pseudonym_key: Option<PseudonymKey>,
@@ -284,6 +290,16 @@ impl RunPlan {
                     ConfigError::Invalid(format!(
                         "disclosure.profile = \"{}\": {e}",
                         file.disclosure.profile
+                    ))
+                })?,
+            dominance: file
+                .disclosure
+                .dominance
+                .parse::<Dominance>()
+                .map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "disclosure.dominance = \"{}\": {e}",
+                        file.disclosure.dominance
                     ))
                 })?,
             pseudonym_key: flags.pseudonym_key,

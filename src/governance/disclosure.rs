@@ -77,13 +77,17 @@
 //! they never quote a count, because an unprotected count in a log is itself
 //! a disclosure.
 
+mod dominance;
 mod polars_io;
 #[cfg(test)]
 mod proptests;
+mod release;
 #[cfg(test)]
 mod tests;
 
+pub use dominance::Dominance;
 pub use polars_io::{from_dataframe, protect_dataframe, to_dataframe};
+pub use release::{Link, protect_release};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -115,6 +119,9 @@ pub const NHS_SECONDARY_CARE_REDACT_AT_OR_BELOW: u64 = 7;
 pub const NHS_SECONDARY_CARE_ROUND_TO: u64 = 5;
 /// Suffix of the Boolean flag column that follows every protected column.
 pub const REDACTED_SUFFIX: &str = "_redacted";
+/// Boolean column of every protected frame: the row has no withheld cell
+/// (for the `ALL` row: no group cell is withheld either).
+pub const COMPLETE_COLUMN: &str = "complete";
 /// Suffix OpenSAFELY asks for on midpoint-6 rounded columns.
 pub const MIDPOINT6_SUFFIX: &str = "_midpoint6";
 
@@ -153,6 +160,22 @@ pub enum Rounding {
 }
 
 impl Rounding {
+    /// The true counts that are published as `shown`, as an inclusive
+    /// range: what a reader who knows the rule can infer from it.
+    pub fn preimage(self, shown: u64) -> (u64, u64) {
+        match self {
+            _ if shown == 0 => (0, 0),
+            Rounding::NearestHalfUp { base } if base <= 1 => (shown, shown),
+            Rounding::NearestHalfUp { base } => {
+                (shown.saturating_sub(base / 2), shown + base.div_ceil(2) - 1)
+            }
+            Rounding::Midpoint { width } => (
+                (shown + 1).saturating_sub(width / 2).max(1),
+                shown + width / 2,
+            ),
+        }
+    }
+
     /// Rounds a count. Saturates instead of overflowing (counts near
     /// `u64::MAX` do not occur in practice).
     pub fn apply(self, x: u64) -> u64 {
@@ -348,12 +371,25 @@ pub enum ValueKind {
 }
 
 /// A value column and the count column whose people it describes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValueColumn {
     pub name: String,
     /// A count column of the spec (usually the total column).
     pub describes: String,
     pub kind: ValueKind,
+    /// Published values are rounded to a multiple of this (half away from
+    /// zero); `None` publishes them as computed.
+    pub round_to: Option<f64>,
+}
+
+impl ValueColumn {
+    /// A true value as published: rounded to `round_to`, if set.
+    pub fn publish(&self, value: f64) -> f64 {
+        match self.round_to {
+            Some(step) if step > 0.0 => (value / step).round() * step,
+            _ => value,
+        }
+    }
 }
 
 /// How the optional "all groups" row is computed.
@@ -380,7 +416,7 @@ pub struct TotalRow {
 }
 
 /// What each column of a summary table is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TableSpec {
     pub group_column: String,
     pub total_column: String,
@@ -422,6 +458,12 @@ impl TableSpec {
         self
     }
 
+    /// Adds several subset counts.
+    pub fn subsets<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.subsets.extend(names.into_iter().map(Into::into));
+        self
+    }
+
     /// Adds a value column describing the people of count column `describes`.
     pub fn value(
         mut self,
@@ -433,7 +475,17 @@ impl TableSpec {
             name: name.into(),
             describes: describes.into(),
             kind,
+            round_to: None,
         });
+        self
+    }
+
+    /// Publishes the last value column added rounded to a multiple of
+    /// `step` (e.g. 1 for expected admissions, 100 for pounds).
+    pub fn rounded_to(mut self, step: f64) -> Self {
+        if let Some(last) = self.values.last_mut() {
+            last.round_to = Some(step);
+        }
         self
     }
 
@@ -504,6 +556,20 @@ pub struct GroupRow {
     pub counts: Vec<u64>,
     /// True values, aligned with [`TableSpec::values`]; `None` = missing.
     pub values: Vec<Option<f64>>,
+    /// Who contributes to each value, aligned with [`TableSpec::values`]
+    /// (the magnitude rules need it for sums). Empty when unknown: a value
+    /// is then taken to describe the people of its count, with no
+    /// dominance test.
+    pub contributions: Vec<Contributions>,
+}
+
+/// The people a sum over people adds up, as disclosure control needs them:
+/// how many, and the two largest contributions (for the [`Dominance`] rule).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Contributions {
+    pub people: u64,
+    /// Largest first; 0 where there are fewer than two contributors.
+    pub largest: [f64; 2],
 }
 
 /// A summary table before disclosure control.
@@ -533,6 +599,8 @@ pub enum RedactionReason {
     /// A total-row value derived from published cells when every
     /// contributing cell was redacted.
     NothingPublished,
+    /// A sum dominated by one or two contributors ([`Dominance`]).
+    Dominance,
 }
 
 /// A published cell: `value` is `None` whenever `redacted` is `Some`.
@@ -567,6 +635,10 @@ pub struct ProtectedRow {
     pub label: String,
     /// True for the appended total row.
     pub is_total: bool,
+    /// No cell of this row is withheld; for the total row, no cell of any
+    /// group row either (the total is still the rounded true total, but the
+    /// groups will not add up to it).
+    pub complete: bool,
     pub counts: Vec<Cell<u64>>,
     pub values: Vec<Cell<f64>>,
 }
@@ -583,6 +655,8 @@ pub struct DisclosureReport {
     pub redacted_complement: usize,
     pub redacted_secondary: usize,
     pub values_redacted: usize,
+    /// Values withheld by the dominance rule (included in `values_redacted`).
+    pub values_dominated: usize,
     /// Passes over all equations until stable (the last changes nothing).
     pub secondary_passes: usize,
 }
@@ -668,6 +742,10 @@ pub enum DisclosureError {
         column: String,
         problem: &'static str,
     },
+    #[error(
+        "disclosure audit: an intruder's attack on the summaries recovered {findings} withheld or unrounded figure(s); first: {first}"
+    )]
+    AuditFailed { findings: usize, first: String },
     #[error("summary frame: {action}: {source}")]
     Polars {
         action: &'static str,
@@ -676,7 +754,8 @@ pub enum DisclosureError {
     },
 }
 
-/// Applies disclosure control to `table` under `profile`.
+/// Applies disclosure control to `table` under `profile`: the release
+/// engine ([`protect_release`]) with one table and no links.
 ///
 /// Never panics; a table that breaks its own spec (a cell above its total,
 /// a partition that does not add up) is a caller bug and an error.
@@ -684,162 +763,14 @@ pub fn protect(
     table: &SummaryTable,
     profile: &DisclosureProfile,
 ) -> Result<ProtectedTable, DisclosureError> {
-    profile.validate()?;
-    let spec = &table.spec;
-    spec.validate()?;
-    let layout = Layout::new(spec);
-    validate_rows(table, &layout)?;
-
-    let t = profile.redact_at_or_below();
-    let rounding = profile.rounding();
-    let method = spec.total_row.as_ref().map(|r| match r.method {
-        TotalRowMethod::ProfileDefault => profile.default_total_row_method(),
-        m => m,
-    });
-    let independent = method == Some(TotalRowMethod::RoundedIndependently);
-
-    // The grid of true counts; the independent total row joins it.
-    let mut truth: Vec<Vec<u64>> = table.rows.iter().map(|r| r.counts.clone()).collect();
-    let mut true_values: Vec<Vec<Option<f64>>> =
-        table.rows.iter().map(|r| r.values.clone()).collect();
-    if independent {
-        let mut sums = vec![0u64; layout.n_counts];
-        for row in &table.rows {
-            for (k, c) in row.counts.iter().enumerate() {
-                sums[k] = sums[k]
-                    .checked_add(*c)
-                    .ok_or_else(|| DisclosureError::Overflow {
-                        column: layout.count_names[k].clone(),
-                    })?;
-            }
-        }
-        true_values.push(total_row_true_values(table, &layout));
-        truth.push(sums);
-    }
-    let n_rows = truth.len();
-    let total_row_index = independent.then(|| n_rows - 1);
-
-    let mut state: Vec<Vec<Option<RedactionReason>>> = vec![vec![None; layout.n_counts]; n_rows];
-    let mut report = DisclosureReport {
-        profile: profile.to_string(),
-        groups: table.rows.len(),
-        count_cells: n_rows * layout.n_counts,
-        ..Default::default()
-    };
-
-    if !profile.is_midpoint() && t > 0 {
-        primary_redaction(&truth, &layout, t, &mut state);
-        let equations = equations(&layout, table.rows.len(), total_row_index);
-        report.secondary_passes = secondary_suppression(&truth, &equations, t, &mut state);
-    }
-
-    // Counts: publish rounded or redacted.
-    let mut rows: Vec<ProtectedRow> = Vec::with_capacity(n_rows + 1);
-    for (r, counts) in truth.iter().enumerate() {
-        let cells = counts
-            .iter()
-            .zip(&state[r])
-            .map(|(&v, s)| match s {
-                Some(reason) => Cell::redacted(*reason),
-                None => Cell::shown(Some(rounding.apply(v))),
-            })
-            .collect();
-        let is_total = Some(r) == total_row_index;
-        let label = if is_total {
-            spec.total_row
-                .as_ref()
-                .map(|t| t.label.clone())
-                .unwrap_or_default()
-        } else {
-            table.rows[r].label.clone()
-        };
-        rows.push(ProtectedRow {
-            label,
-            is_total,
-            counts: cells,
-            values: Vec::new(),
-        });
-    }
-
-    // Values: redacted with their count (or, for midpoint labels, when they
-    // describe 1..=t people).
-    for (r, row) in rows.iter_mut().enumerate() {
-        row.values = layout
-            .value_describes
-            .iter()
-            .enumerate()
-            .map(|(j, &k)| {
-                let v = true_values[r][j];
-                if profile.is_midpoint() {
-                    let n = truth[r][k];
-                    if n >= 1 && n <= t {
-                        Cell::redacted(RedactionReason::SmallDescribedCount)
-                    } else {
-                        Cell::shown(v)
-                    }
-                } else if state[r][k].is_some() {
-                    Cell::redacted(RedactionReason::CountRedacted)
-                } else {
-                    Cell::shown(v)
-                }
-            })
-            .collect();
-    }
-    if let Some(tr) = total_row_index {
-        value_column_equations(&mut rows, tr);
-    }
-
-    // The derived total row is computed from published cells only.
-    if method == Some(TotalRowMethod::SumOfProtected) {
-        let label = spec
-            .total_row
-            .as_ref()
-            .map(|t| t.label.clone())
-            .unwrap_or_default();
-        let derived = sum_of_protected(&rows, &layout, label)?;
-        rows.push(derived);
-    }
-
-    for (r, row_state) in state.iter().enumerate() {
-        let row_suppressed = row_state
-            .first()
-            .is_some_and(|s| *s == Some(RedactionReason::SmallGroup));
-        if row_suppressed && Some(r) != total_row_index {
-            report.groups_suppressed += 1;
-        }
-        for s in row_state.iter().flatten() {
-            match s {
-                RedactionReason::SmallGroup | RedactionReason::SmallCount => {
-                    report.redacted_small += 1
-                }
-                RedactionReason::SmallComplement => report.redacted_complement += 1,
-                _ => report.redacted_secondary += 1,
-            }
-        }
-    }
-    report.values_redacted = rows
-        .iter()
-        .flat_map(|r| r.values.iter())
-        .filter(|c| c.is_redacted())
-        .count();
-    tracing::debug!(
-        profile = %report.profile,
-        groups = report.groups,
-        groups_suppressed = report.groups_suppressed,
-        redacted_small = report.redacted_small,
-        redacted_complement = report.redacted_complement,
-        redacted_secondary = report.redacted_secondary,
-        values_redacted = report.values_redacted,
-        passes = report.secondary_passes,
-        "disclosure control applied"
-    );
-
-    Ok(ProtectedTable {
-        spec: spec.clone(),
-        profile: *profile,
-        total_row_method: method,
-        rows,
-        report,
+    let mut tables = protect_release(
+        std::slice::from_ref(table),
+        &[],
+        profile,
+        &Dominance::default(),
+    )?;
+    tables.pop().ok_or_else(|| DisclosureError::InvalidSpec {
+        reason: "the release engine returned no table".into(),
     })
 }
 
@@ -1009,118 +940,6 @@ fn primary_redaction(
     }
 }
 
-/// An additive equation `total = Σ parts` over cells `(row, column)`.
-#[derive(Debug, Clone)]
-struct Equation {
-    total: (usize, usize),
-    parts: Vec<(usize, usize)>,
-}
-
-fn equations(layout: &Layout, n_groups: usize, total_row: Option<usize>) -> Vec<Equation> {
-    let mut eqs = Vec::new();
-    let rows = n_groups + usize::from(total_row.is_some());
-    for r in 0..rows {
-        for cells in &layout.partitions {
-            eqs.push(Equation {
-                total: (r, 0),
-                parts: cells.iter().map(|&k| (r, k)).collect(),
-            });
-        }
-    }
-    if let Some(tr) = total_row {
-        for k in 0..layout.n_counts {
-            eqs.push(Equation {
-                total: (tr, k),
-                parts: (0..n_groups).map(|r| (r, k)).collect(),
-            });
-        }
-    }
-    eqs
-}
-
-/// The cell to redact next so that `eq` becomes safe, or `None` if it is
-/// safe (or cannot be helped because every cell is redacted, which is safe).
-fn complement_for(
-    eq: &Equation,
-    truth: &[Vec<u64>],
-    t: u64,
-    state: &[Vec<Option<RedactionReason>>],
-) -> Option<(usize, usize)> {
-    let is_red = |(r, k): (usize, usize)| state[r][k].is_some();
-    let total_published = !is_red(eq.total);
-    let redacted_parts = eq.parts.iter().filter(|&&c| is_red(c));
-    let n_redacted = redacted_parts.clone().count() + usize::from(!total_published);
-    if n_redacted == 0 {
-        return None;
-    }
-    let mass: u128 = redacted_parts.map(|&(r, k)| u128::from(truth[r][k])).sum();
-    let safe = n_redacted >= 2 && (!total_published || mass > u128::from(t));
-    if safe {
-        return None;
-    }
-    let smallest = |nonzero: bool| {
-        eq.parts
-            .iter()
-            .copied()
-            .filter(|&c| !is_red(c) && ((truth[c.0][c.1] > 0) == nonzero))
-            .min_by_key(|&(r, k)| truth[r][k])
-    };
-    smallest(true)
-        .or(total_published.then_some(eq.total))
-        .or_else(|| smallest(false))
-}
-
-/// Step 3: redact complementary cells until every equation is safe. Only
-/// ever adds redactions, so it stops after at most one pass per cell.
-/// Returns the number of passes.
-fn secondary_suppression(
-    truth: &[Vec<u64>],
-    equations: &[Equation],
-    t: u64,
-    state: &mut [Vec<Option<RedactionReason>>],
-) -> usize {
-    let mut passes = 0;
-    loop {
-        passes += 1;
-        let mut changed = false;
-        for eq in equations {
-            while let Some((r, k)) = complement_for(eq, truth, t, state) {
-                state[r][k] = Some(RedactionReason::Secondary);
-                changed = true;
-            }
-        }
-        if !changed {
-            return passes;
-        }
-    }
-}
-
-/// With an independent total row, a value column is an equation too (a sum
-/// of group sums; a weighted mean): no value may be the only redacted one in
-/// its column. The total row's value is redacted first, since it is one
-/// cell that protects them all.
-fn value_column_equations(rows: &mut [ProtectedRow], total_row: usize) {
-    let n_values = rows.first().map_or(0, |r| r.values.len());
-    for j in 0..n_values {
-        loop {
-            let redacted = rows.iter().filter(|r| r.values[j].is_redacted()).count();
-            if redacted != 1 {
-                break;
-            }
-            let target = if !rows[total_row].values[j].is_redacted() {
-                Some(total_row)
-            } else {
-                rows.iter()
-                    .position(|r| !r.is_total && !r.values[j].is_redacted())
-            };
-            match target {
-                Some(i) => rows[i].values[j] = Cell::redacted(RedactionReason::Secondary),
-                None => break,
-            }
-        }
-    }
-}
-
 /// The total row computed from published cells only.
 fn sum_of_protected(
     rows: &[ProtectedRow],
@@ -1173,6 +992,7 @@ fn sum_of_protected(
     Ok(ProtectedRow {
         label,
         is_total: true,
+        complete: true,
         counts,
         values,
     })

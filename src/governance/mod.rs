@@ -7,6 +7,7 @@
 //! These are rules, not products: they depend only on the contract and the
 //! validated extract, so the cohort, products and reports can all use them.
 
+pub mod audit;
 pub mod disclosure;
 pub mod opt_out;
 pub mod pseudonym;

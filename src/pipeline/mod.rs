@@ -23,7 +23,7 @@ use crate::features::{
     Coverage, FeaturePlan, FeatureSet, FeatureTable, KEY_COLUMNS, derive_features,
 };
 use crate::governance::GovernanceError;
-use crate::governance::disclosure::DisclosureProfile;
+use crate::governance::disclosure::{DisclosureProfile, Dominance};
 use crate::governance::pseudonym::{self, PseudonymKey};
 use crate::ingest::IngestError;
 use crate::ingest::{self, Batch, Extract, PID, ValidateOptions, ValidationReport};
@@ -219,6 +219,7 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
                 previous: previous.as_deref(),
             },
             &plan.disclosure,
+            &plan.dominance,
         )
     })?;
     let inputs = stages.run("hashing inputs", || {
@@ -393,6 +394,7 @@ fn write_person_outputs(
     extract: &Extract,
     run: &RunIdentity,
     profile: &DisclosureProfile,
+    dominance: &Dominance,
 ) -> Result<Vec<OutputFile>> {
     let RunIdentity {
         run_id,
@@ -424,7 +426,8 @@ fn write_person_outputs(
         path: history::FLAG_HISTORY.into(),
         rows,
     });
-    let (summaries, _) = summaries::write_summaries(dir, people, &extract.patients, profile)?;
+    let (summaries, _) =
+        summaries::write_summaries(dir, people, &extract.patients, profile, dominance)?;
     files.extend(summaries);
     Ok(files)
 }

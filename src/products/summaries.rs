@@ -15,8 +15,14 @@ use super::{ProductError, Result};
 use crate::codelists::Ltc;
 use crate::cohort::Tier;
 use crate::cohort::segments::SEGMENTS;
+pub use crate::governance::audit::HIERARCHY_FILE;
+use crate::governance::audit::{
+    AuditRules, Finding, Hierarchy, Ratio, audit, hierarchy_frame, read_hierarchy,
+};
 use crate::governance::disclosure::{
-    DisclosureProfile, DisclosureReport, TableSpec, TotalRowMethod, protect_dataframe,
+    COMPLETE_COLUMN, Contributions, DisclosureError, DisclosureProfile, DisclosureReport,
+    Dominance, GroupRow, Link, REDACTED_SUFFIX, SummaryTable, TableSpec, TotalRowMethod, ValueKind,
+    protect_release, to_dataframe,
 };
 use crate::publication::manifest::OutputFile;
 use crate::publication::parquet::write_parquet;
@@ -95,8 +101,8 @@ struct Person {
     ltcs: u16,
     /// Risk and risk × (1 − risk) in units of 2⁻⁶²; `None` when risk is missing.
     risk: Option<(u64, u64)>,
-    /// `cost_12m` in micro-units (missing counts as 0).
-    cost: i64,
+    /// `cost_12m` in micro-units; `None` when missing (counted, never summed as 0).
+    cost: Option<i64>,
 }
 
 /// Running totals of one group.
@@ -107,7 +113,21 @@ struct Totals {
     risk_n: i64,
     risk: u128,
     variance: u128,
+    /// The two largest risks, for the dominance rule.
+    risk_top: [u64; 2],
+    /// People with a known cost, their total, and the two largest costs.
+    cost_n: i64,
     cost: i128,
+    cost_top: [i64; 2],
+}
+
+/// Keeps the two largest of `top` and `x`, largest first.
+fn keep_top<T: Copy + Ord>(top: &mut [T; 2], x: T) {
+    if x > top[0] {
+        *top = [x, top[0]];
+    } else if x > top[1] {
+        top[1] = x;
+    }
 }
 
 impl Totals {
@@ -127,8 +147,13 @@ impl Totals {
             self.risk_n += 1;
             self.risk += u128::from(risk);
             self.variance += u128::from(variance);
+            keep_top(&mut self.risk_top, risk);
         }
-        self.cost += i128::from(person.cost);
+        if let Some(cost) = person.cost {
+            self.cost_n += 1;
+            self.cost += i128::from(cost);
+            keep_top(&mut self.cost_top, cost);
+        }
     }
 
     fn merge(&mut self, other: &Totals) {
@@ -139,7 +164,14 @@ impl Totals {
         self.risk_n += other.risk_n;
         self.risk += other.risk;
         self.variance += other.variance;
+        for x in other.risk_top {
+            keep_top(&mut self.risk_top, x);
+        }
+        self.cost_n += other.cost_n;
         self.cost += other.cost;
+        for x in other.cost_top {
+            keep_top(&mut self.cost_top, x);
+        }
     }
 }
 
@@ -318,7 +350,7 @@ impl Inputs {
         {
             let Some(person) = slot else { continue };
             person.risk = risk.map(|p| fixed_risk(p, start + i)).transpose()?;
-            person.cost = cost.map_or(Ok(0), |c| micro_units(c, start + i))?;
+            person.cost = cost.map(|c| micro_units(c, start + i)).transpose()?;
         }
         Ok(())
     }
@@ -385,107 +417,339 @@ fn tally_in_blocks(
     Ok(groups.into_iter().map(Groups::finish).collect())
 }
 
-/// The unprotected summary of one dimension: a row per group, sorted by label.
-fn raw_frame(dimension: &str, groups: &[(String, Totals)]) -> Result<DataFrame> {
-    let z = 1.959964; // normal 95% interval
-    let mut columns = vec![
-        Column::new(
-            dimension.into(),
-            groups.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "population".into(),
-            groups.iter().map(|(_, t)| t.population).collect::<Vec<_>>(),
-        ),
-    ];
-    for (i, name) in count_names().into_iter().enumerate() {
-        columns.push(Column::new(
-            name.into(),
-            groups.iter().map(|(_, t)| t.counts[i]).collect::<Vec<_>>(),
-        ));
+/// Normal 95% interval.
+const Z95: f64 = 1.959964;
+/// Expected admissions are published to the nearest whole admission.
+pub const EXPECTED_ROUND_TO: f64 = 1.0;
+/// Costs are published to the nearest £100.
+pub const COST_ROUND_TO: f64 = 100.0;
+/// `mean_risk` is published to this many decimal places.
+pub const MEAN_DECIMALS: i32 = 4;
+/// Count of people whose cost is missing (they add nothing to `cost_12m`).
+const COST_MISSING: &str = "cost_12m_missing";
+
+/// The columns of every summary: what disclosure control protects. The
+/// mean and the interval bounds are not here: they are derived afterwards
+/// from published figures only ([`derive_from_published`]).
+fn spec(dimension: &str) -> TableSpec {
+    let names = count_names();
+    TableSpec::new(dimension, "population")
+        .partition("tier", names[..SEGMENT_AT].to_vec())
+        .partition("segment", names[SEGMENT_AT..LTC_AT].to_vec())
+        .subsets(names[LTC_AT..].iter().cloned().chain([COST_MISSING.into()]))
+        .value("expected_admissions", "population", ValueKind::Sum)
+        .rounded_to(EXPECTED_ROUND_TO)
+        .value("cost_12m", "population", ValueKind::Sum)
+        .rounded_to(COST_ROUND_TO)
+        .with_total_row(TOTAL_LABEL, TotalRowMethod::RoundedIndependently)
+}
+
+/// The unprotected summary of one dimension: a row per group, sorted by
+/// label, with who contributes to each sum.
+fn raw_table(dimension: &str, groups: &[(String, Totals)]) -> SummaryTable {
+    let rows = groups
+        .iter()
+        .map(|(label, t)| {
+            let mut counts = Vec::with_capacity(COUNTS + 2);
+            counts.push(t.population as u64);
+            counts.extend(t.counts.iter().map(|&c| c as u64));
+            counts.push((t.population - t.cost_n) as u64);
+            GroupRow {
+                label: label.clone(),
+                counts,
+                values: vec![
+                    Some(t.risk as f64 / RISK_SCALE),
+                    (t.cost_n > 0).then(|| t.cost as f64 / COST_SCALE),
+                ],
+                contributions: vec![
+                    Contributions {
+                        people: t.risk_n as u64,
+                        largest: t.risk_top.map(|r| r as f64 / RISK_SCALE),
+                    },
+                    Contributions {
+                        people: t.cost_n as u64,
+                        largest: t.cost_top.map(|c| c as f64 / COST_SCALE),
+                    },
+                ],
+            }
+        })
+        .collect();
+    SummaryTable {
+        spec: spec(dimension),
+        rows,
     }
-    let sums: Vec<f64> = groups
-        .iter()
-        .map(|(_, t)| t.risk as f64 / RISK_SCALE)
-        .collect();
-    // Poisson-binomial: the number admitted has variance Σ p(1 − p).
-    let spread: Vec<f64> = groups
-        .iter()
-        .map(|(_, t)| z * (t.variance as f64 / RISK_SCALE).sqrt())
-        .collect();
-    let means: Vec<Option<f64>> = groups
-        .iter()
-        .zip(&sums)
-        .map(|((_, t), sum)| (t.risk_n > 0).then(|| sum / t.risk_n as f64))
-        .collect();
-    let lower: Vec<f64> = sums
-        .iter()
-        .zip(&spread)
-        .map(|(s, d)| (s - d).max(0.0))
-        .collect();
-    let upper: Vec<f64> = sums.iter().zip(&spread).map(|(s, d)| s + d).collect();
-    let cost: Vec<f64> = groups
-        .iter()
-        .map(|(_, t)| t.cost as f64 / COST_SCALE)
-        .collect();
-    columns.extend([
-        Column::new("mean_risk".into(), means),
-        Column::new("expected_admissions".into(), sums),
-        Column::new("expected_admissions_lower".into(), lower),
-        Column::new("expected_admissions_upper".into(), upper),
-        Column::new("cost_12m".into(), cost),
-    ]);
-    Ok(DataFrame::new_infer_height(columns)?)
 }
 
-/// Protects the unprotected summary of `dimension`.
-fn protected(
-    dimension: &'static str,
-    groups: &[(String, Totals)],
+/// Half-width of the 95% interval of each group's expected admissions
+/// (Poisson-binomial: variance Σ p(1 − p)), and of the whole population
+/// for the `ALL` row, keyed by label.
+fn spreads(groups: &[(String, Totals)]) -> Vec<(String, f64)> {
+    let width = |variance: u128| Z95 * (variance as f64 / RISK_SCALE).sqrt();
+    let all: u128 = groups.iter().map(|(_, t)| t.variance).sum();
+    groups
+        .iter()
+        .map(|(label, t)| (label.clone(), width(t.variance)))
+        .chain([(TOTAL_LABEL.to_string(), width(all))])
+        .collect()
+}
+
+/// Adds the figures derived from published ones: `mean_risk` = published
+/// expected admissions ÷ published population, and the interval bounds =
+/// published expected admissions ∓ the half-width rounded like them. They
+/// reveal nothing the published figures do not, and are withheld when
+/// what they come from is.
+fn derive_from_published(frame: &DataFrame, spreads: &[(String, f64)]) -> Result<DataFrame> {
+    let labels = frame
+        .column(frame.get_column_names()[0].as_str())?
+        .str()?
+        .clone();
+    let population = frame.column("population")?.i32()?.clone();
+    let expected = frame.column("expected_admissions")?.f64()?.clone();
+    let scale = 10f64.powi(MEAN_DECIMALS);
+    let mut mean = Vec::with_capacity(frame.height());
+    let (mut lower, mut upper) = (Vec::new(), Vec::new());
+    for ((label, n), e) in labels.iter().zip(population.iter()).zip(expected.iter()) {
+        mean.push(match (n, e) {
+            (Some(n), Some(e)) if n > 0 => Some((e / f64::from(n) * scale).round() / scale),
+            _ => None,
+        });
+        let spread = spreads
+            .iter()
+            .find(|(l, _)| Some(l.as_str()) == label)
+            .map(|(_, w)| (w / EXPECTED_ROUND_TO).round() * EXPECTED_ROUND_TO);
+        let (lo, hi) = match (e, spread) {
+            (Some(e), Some(w)) => (Some((e - w).max(0.0)), Some(e + w)),
+            _ => (None, None),
+        };
+        lower.push(lo);
+        upper.push(hi);
+    }
+    let withheld = |name: &str| -> Result<BooleanChunked> {
+        Ok(frame
+            .column(&format!("{name}{REDACTED_SUFFIX}"))?
+            .bool()?
+            .clone())
+    };
+    let mean_withheld = (&withheld("population")? | &withheld("expected_admissions")?)
+        .with_name(format!("mean_risk{REDACTED_SUFFIX}").into());
+    let bound_withheld = withheld("expected_admissions")?;
+    let mut out = frame.drop(COMPLETE_COLUMN)?;
+    out.with_column(Column::new("mean_risk".into(), mean))?;
+    out.with_column(mean_withheld.into_column())?;
+    for (name, values) in [
+        ("expected_admissions_lower", lower),
+        ("expected_admissions_upper", upper),
+    ] {
+        out.with_column(Column::new(name.into(), values))?;
+        out.with_column(
+            bound_withheld
+                .clone()
+                .with_name(format!("{name}{REDACTED_SUFFIX}").into())
+                .into_column(),
+        )?;
+    }
+    out.with_column(frame.column(COMPLETE_COLUMN)?.clone())?;
+    Ok(out)
+}
+
+/// The parent → children links of the release that a reader can know from
+/// public facts (a practice's PCN, an LSOA's IMD quintile), as observed in
+/// the counted people. A parent is linked only when every person in it is
+/// in a child that belongs to that parent alone, so that it really is the
+/// sum of its children.
+fn hierarchy(people: &DataFrame, counted: Option<&[bool]>) -> Result<Vec<Hierarchy>> {
+    let mut links = Vec::new();
+    for (parent, child) in HIERARCHIES {
+        let parents = text(people, parent)?;
+        let children = text(people, child)?;
+        let mut pairs: std::collections::BTreeSet<(String, String)> = Default::default();
+        for (row, (p, c)) in parents.iter().zip(children.iter()).enumerate() {
+            if counted.is_none_or(|m| m.get(row).copied().unwrap_or(false)) {
+                pairs.insert((
+                    p.unwrap_or(UNKNOWN_LABEL).to_string(),
+                    c.unwrap_or(UNKNOWN_LABEL).to_string(),
+                ));
+            }
+        }
+        let mut parents_of: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (_, c) in &pairs {
+            *parents_of.entry(c.as_str()).or_default() += 1;
+        }
+        let mut by_parent: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        let mut broken: std::collections::BTreeSet<&str> = Default::default();
+        for (p, c) in &pairs {
+            if parents_of.get(c.as_str()).copied().unwrap_or(0) == 1 {
+                by_parent.entry(p.as_str()).or_default().push(c.clone());
+            } else {
+                broken.insert(p.as_str());
+            }
+        }
+        for (p, children) in by_parent {
+            if !broken.contains(p) {
+                links.push(Hierarchy {
+                    parent_dimension: parent.to_string(),
+                    parent: p.to_string(),
+                    child_dimension: child.to_string(),
+                    children,
+                });
+            }
+        }
+    }
+    Ok(links)
+}
+
+/// Public hierarchies between dimensions: (parent, child).
+pub const HIERARCHIES: &[(&str, &str)] = &[("pcn_code", "practice_code"), ("imd_quintile", "lsoa")];
+
+/// The release's links as the disclosure engine takes them.
+fn engine_links(links: &[Hierarchy]) -> Vec<Link> {
+    let index = |d: &str| DIMENSIONS.iter().position(|x| *x == d);
+    links
+        .iter()
+        .filter_map(|h| {
+            Some(Link {
+                parent_table: index(&h.parent_dimension)?,
+                parent: h.parent.clone(),
+                child_table: index(&h.child_dimension)?,
+                children: h.children.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What the audit of a release needs to know about strata's summaries.
+pub fn audit_rules(profile: &DisclosureProfile) -> AuditRules {
+    AuditRules {
+        profile: *profile,
+        total_label: TOTAL_LABEL.into(),
+        sums: vec![
+            ("expected_admissions".into(), EXPECTED_ROUND_TO),
+            ("cost_12m".into(), COST_ROUND_TO),
+        ],
+        ratios: vec![Ratio {
+            name: "mean_risk".into(),
+            numerator: "expected_admissions".into(),
+            denominator: "population".into(),
+            decimals: MEAN_DECIMALS,
+        }],
+    }
+}
+
+/// Every summary of the planning population, protected as one release and
+/// audited; `counted` limits it to people who may be used for planning.
+fn release(
+    people: &DataFrame,
+    counted: Option<&[bool]>,
     profile: &DisclosureProfile,
-) -> Result<Summary> {
-    let raw = raw_frame(dimension, groups)?;
-    let spec = TableSpec::by_convention(&raw, dimension)?
-        .with_total_row(TOTAL_LABEL, TotalRowMethod::ProfileDefault);
-    let (frame, report) = protect_dataframe(&raw, &spec, profile)?;
-    Ok(Summary {
-        dimension,
-        frame,
-        report,
-    })
+    dominance: &Dominance,
+) -> Result<(Vec<Summary>, Vec<Hierarchy>)> {
+    let tallies = tally(people, counted)?;
+    let links = hierarchy(people, counted)?;
+    let tables: Vec<SummaryTable> = DIMENSIONS
+        .iter()
+        .zip(&tallies)
+        .map(|(d, groups)| raw_table(d, groups))
+        .collect();
+    let protected = protect_release(&tables, &engine_links(&links), profile, dominance)?;
+    let mut summaries = Vec::with_capacity(DIMENSIONS.len());
+    for ((dimension, groups), table) in DIMENSIONS.iter().zip(&tallies).zip(protected) {
+        let frame = derive_from_published(&to_dataframe(&table)?, &spreads(groups))?;
+        summaries.push(Summary {
+            dimension,
+            frame,
+            report: table.report,
+        });
+    }
+    let published: Vec<(&str, &DataFrame)> =
+        summaries.iter().map(|s| (s.dimension, &s.frame)).collect();
+    let findings = audit(&published, &links, &audit_rules(profile))?;
+    if !findings.is_empty() {
+        return Err(DisclosureError::AuditFailed {
+            findings: findings.len(),
+            first: findings[0].to_string(),
+        }
+        .into());
+    }
+    Ok((summaries, links))
 }
 
-/// Builds and protects the summary by `dimension` of the planning population
-/// (people already limited to secondary use).
+/// Builds, protects and audits the summary by `dimension` of the planning
+/// population (people already limited to secondary use), as part of the
+/// whole release.
 pub fn summarise(
     planning: &DataFrame,
     dimension: &'static str,
     profile: &DisclosureProfile,
 ) -> Result<Summary> {
-    let at = DIMENSIONS
-        .iter()
-        .position(|d| *d == dimension)
+    let (summaries, _) = release(planning, None, profile, &Dominance::default())?;
+    summaries
+        .into_iter()
+        .find(|s| s.dimension == dimension)
         .ok_or_else(|| {
             PolarsError::ColumnNotFound(format!("`{dimension}` is not a summary dimension").into())
-        })?;
-    let groups = tally(planning, None)?;
-    protected(DIMENSIONS[at], &groups[at], profile)
+                .into()
+        })
+}
+
+/// Attacks the published release in `run_dir/summaries/` (as
+/// `strata audit --run` does): every summary table present, the hierarchy
+/// it was published with (none for runs made before it was written), and
+/// the profile the run used.
+pub fn audit_run(run_dir: &Path, profile: &DisclosureProfile) -> Result<Vec<Finding>> {
+    let folder = run_dir.join("summaries");
+    let read = |name: &str| -> Result<Option<DataFrame>> {
+        let path = folder.join(name);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let file =
+            std::fs::File::open(&path).map_err(|source| crate::publication::OutputError::Io {
+                path: path.clone(),
+                action: "opening",
+                source,
+            })?;
+        let frame = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| ProductError::Internal(format!("reading {}: {e}", path.display())))?;
+        Ok(Some(frame))
+    };
+    let mut frames = Vec::new();
+    for dimension in DIMENSIONS {
+        if let Some(frame) = read(&format!("by_{dimension}.parquet"))? {
+            frames.push((*dimension, frame));
+        }
+    }
+    if frames.is_empty() {
+        return Err(ProductError::Internal(format!(
+            "{}: no summary tables to audit (expected by_<dimension>.parquet)",
+            folder.display()
+        )));
+    }
+    let links = match read(HIERARCHY_FILE)? {
+        Some(frame) => read_hierarchy(&frame)?,
+        None => Vec::new(),
+    };
+    let tables: Vec<(&str, &DataFrame)> = frames.iter().map(|(d, f)| (*d, f)).collect();
+    Ok(audit(&tables, &links, &audit_rules(profile))?)
 }
 
 /// What disclosure control did to each summary, by dimension.
 pub type DisclosureReports = Vec<(String, DisclosureReport)>;
 
-/// Writes every summary into `dir/summaries/by_<dimension>.parquet`,
+/// Writes every summary into `dir/summaries/by_<dimension>.parquet`, and
+/// the public hierarchy the audit used into `summaries/hierarchy.parquet`,
 /// counting only the people of `people` who may be used for secondary
-/// purposes (no opt-out in `patients`).
+/// purposes (no opt-out in `patients`). Refuses (exit 13) when the audit
+/// recovers anything.
 pub fn write_summaries(
     dir: &Path,
     people: &DataFrame,
     patients: &DataFrame,
     profile: &DisclosureProfile,
+    dominance: &Dominance,
 ) -> Result<(Vec<OutputFile>, DisclosureReports)> {
     let counted = crate::governance::opt_out::secondary_use_mask(people, patients)?;
-    let tallies = tally(people, Some(&counted))?;
+    let (summaries, links) = release(people, Some(&counted), profile, dominance)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::publication::OutputError::Io {
         path: folder.clone(),
@@ -494,16 +758,21 @@ pub fn write_summaries(
     })?;
     let mut files = Vec::new();
     let mut reports = Vec::new();
-    for (dimension, groups) in DIMENSIONS.iter().zip(&tallies) {
-        let mut summary = protected(dimension, groups, profile)?;
-        let name = format!("by_{dimension}.parquet");
+    for mut summary in summaries {
+        let name = format!("by_{}.parquet", summary.dimension);
         let rows = write_parquet(&mut summary.frame, &folder.join(&name))?;
         files.push(OutputFile {
             path: format!("summaries/{name}"),
             rows,
         });
-        reports.push((dimension.to_string(), summary.report));
+        reports.push((summary.dimension.to_string(), summary.report));
     }
+    let mut frame = hierarchy_frame(&links)?;
+    let rows = write_parquet(&mut frame, &folder.join(HIERARCHY_FILE))?;
+    files.push(OutputFile {
+        path: format!("summaries/{HIERARCHY_FILE}"),
+        rows,
+    });
     Ok((files, reports))
 }
 
@@ -669,7 +938,7 @@ mod tests {
     }
 
     #[test]
-    fn the_raw_table_derives_means_intervals_and_costs() {
+    fn the_raw_table_sums_known_costs_and_counts_missing_ones() {
         let rows = [
             Row {
                 cost: Some(10.10),
@@ -679,32 +948,70 @@ mod tests {
                 cost: Some(0.000_001),
                 ..person(Some("P2"), Some(0.5))
             },
+            person(Some("P2"), Some(0.125)),
             person(Some("P1"), None),
         ];
         let groups = groups_of(&rows, None, "practice_code");
-        let raw = raw_frame("practice_code", &groups).expect("frame");
+        let table = raw_table("practice_code", &groups);
+        let missing = table
+            .spec
+            .count_columns()
+            .iter()
+            .position(|c| *c == COST_MISSING)
+            .expect("cost_12m_missing");
+        let (p1, p2) = (&table.rows[0], &table.rows[1]);
+        // P1: nobody with a risk or a cost: expected 0, cost unknown (not £0).
+        assert_eq!(p1.values, [Some(0.0), None]);
+        assert_eq!(p1.counts[missing], 1);
+        assert_eq!(p1.contributions[1].people, 0);
+        // P2: expected 0.25 + 0.5 + 0.125; two known costs, one missing.
+        assert_eq!(p2.values, [Some(0.875), Some(10.100001)]);
+        assert_eq!(p2.counts[missing], 1);
+        assert_eq!(p2.contributions[0].people, 3);
+        assert_eq!(p2.contributions[0].largest, [0.5, 0.25]);
+        assert_eq!(p2.contributions[1].people, 2);
+        assert_eq!(p2.contributions[1].largest, [10.1, 0.000_001]);
+    }
+
+    #[test]
+    fn means_and_intervals_come_from_published_figures_only() {
+        // Published: population 10 (true 12), expected admissions 3 (true 3.4).
+        let frame = df!(
+            "practice_code" => ["P1", "P2"],
+            "population" => [Some(10i32), None],
+            "population_redacted" => [false, true],
+            "expected_admissions" => [Some(3.0), None],
+            "expected_admissions_redacted" => [false, true],
+            "complete" => [true, false],
+        )
+        .expect("frame");
+        let spreads = vec![("P1".to_string(), 1.6), ("P2".to_string(), 1.0)];
+        let out = derive_from_published(&frame, &spreads).expect("derived");
         let value =
-            |name: &str, row: usize| raw.column(name).expect(name).f64().expect("f64").get(row);
-        // P1: nobody with a risk, so no mean; sums over nobody are 0.
-        assert_eq!(value("mean_risk", 0), None);
-        assert_eq!(value("expected_admissions", 0), Some(0.0));
-        assert_eq!(value("cost_12m", 0), Some(0.0));
-        // P2: mean 0.375, expected 0.75, Σp(1−p) = 0.4375.
-        assert_eq!(value("mean_risk", 1), Some(0.375));
-        assert_eq!(value("expected_admissions", 1), Some(0.75));
-        let half_width = 1.959964 * 0.4375f64.sqrt();
-        assert_eq!(value("expected_admissions_lower", 1), Some(0.0));
-        assert_eq!(
-            value("expected_admissions_upper", 1),
-            Some(0.75 + half_width)
-        );
-        assert_eq!(value("cost_12m", 1), Some(10.100001));
-        let population = raw
-            .column("population")
-            .expect("population")
-            .i64()
-            .expect("i64");
-        assert_eq!(population.get(1), Some(2));
+            |name: &str, row: usize| out.column(name).expect(name).f64().expect("f64").get(row);
+        let flag = |name: &str, row: usize| {
+            out.column(&format!("{name}_redacted"))
+                .expect(name)
+                .bool()
+                .expect("bool")
+                .get(row)
+        };
+        // 3 / 10, not 3.4 / 12: nothing beyond the published figures.
+        assert_eq!(value("mean_risk", 0), Some(0.3));
+        // 3 ∓ 2 (the half-width 1.6 rounded to a whole admission).
+        assert_eq!(value("expected_admissions_lower", 0), Some(1.0));
+        assert_eq!(value("expected_admissions_upper", 0), Some(5.0));
+        for name in [
+            "mean_risk",
+            "expected_admissions_lower",
+            "expected_admissions_upper",
+        ] {
+            assert_eq!(value(name, 1), None, "{name}");
+            assert_eq!(flag(name, 1), Some(true), "{name}");
+            assert_eq!(flag(name, 0), Some(false), "{name}");
+        }
+        let names = out.get_column_names();
+        assert_eq!(names.last().map(|n| n.as_str()), Some("complete"));
     }
 
     #[test]
@@ -790,9 +1097,9 @@ mod tests {
             let tallies = tally_in_blocks(&frame(&rows), None, 64).expect("tally");
             let again = tally_in_blocks(&frame(&shuffled), None, block).expect("tally");
             for ((dimension, ours), theirs) in DIMENSIONS.iter().zip(&tallies).zip(&again) {
-                let a = raw_frame(dimension, ours).expect("frame");
-                let b = raw_frame(dimension, theirs).expect("frame");
-                prop_assert!(a.equals_missing(&b), "{dimension}");
+                let a = raw_table(dimension, ours);
+                let b = raw_table(dimension, theirs);
+                prop_assert!(a == b, "{dimension}");
                 let population: i64 = ours.iter().map(|(_, t)| t.population).sum();
                 prop_assert_eq!(population, rows.len() as i64);
             }

@@ -5,8 +5,8 @@
 use polars::prelude::*;
 
 use super::{
-    DisclosureError, DisclosureProfile, DisclosureReport, GroupRow, MIDPOINT6_SUFFIX,
-    ProtectedTable, REDACTED_SUFFIX, SummaryTable, TableSpec, ValueKind, protect,
+    COMPLETE_COLUMN, DisclosureError, DisclosureProfile, DisclosureReport, GroupRow,
+    MIDPOINT6_SUFFIX, ProtectedTable, REDACTED_SUFFIX, SummaryTable, TableSpec, ValueKind, protect,
 };
 
 fn polars_err(action: &'static str) -> impl FnOnce(PolarsError) -> DisclosureError {
@@ -124,6 +124,7 @@ pub fn from_dataframe(df: &DataFrame, spec: &TableSpec) -> Result<SummaryTable, 
             label: label.to_owned(),
             counts: Vec::with_capacity(counts.len()),
             values: Vec::with_capacity(spec.values.len()),
+            contributions: Vec::new(),
         });
     }
 
@@ -184,7 +185,8 @@ pub fn from_dataframe(df: &DataFrame, spec: &TableSpec) -> Result<SummaryTable, 
 /// Writes a protected table as a DataFrame: the group column (text), then
 /// every count column (Int32, renamed `x_midpoint6` under midpoint rounding)
 /// and every value column (Float64), each followed by its Boolean
-/// `_redacted` flag. The total row, if any, is last.
+/// `_redacted` flag, and last the Boolean [`COMPLETE_COLUMN`]. The total
+/// row, if any, is last.
 pub fn to_dataframe(table: &ProtectedTable) -> Result<DataFrame, DisclosureError> {
     let spec = &table.spec;
     let height = table.rows.len();
@@ -241,6 +243,10 @@ pub fn to_dataframe(table: &ProtectedTable) -> Result<DataFrame, DisclosureError
             flags,
         ));
     }
+    columns.push(Column::new(
+        COMPLETE_COLUMN.into(),
+        table.rows.iter().map(|r| r.complete).collect::<Vec<_>>(),
+    ));
     DataFrame::new(height, columns).map_err(polars_err("building the protected frame"))
 }
 

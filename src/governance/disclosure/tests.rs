@@ -28,6 +28,7 @@ fn row(label: &str, population: u64, tiers: [u64; 4], copd: u64) -> GroupRow {
         label: label.into(),
         counts,
         values: vec![Some(0.1), Some(0.2)],
+        contributions: Vec::new(),
     }
 }
 
@@ -402,8 +403,9 @@ fn independent_total_row_suppresses_down_columns_until_stable() {
 
 #[test]
 fn independent_total_row_protects_values_too() {
-    // Only A's values are redacted (its group is small); the total row's sum
-    // would give them back by subtraction, so the total row's values go too.
+    // A's values are withheld (its group is small); the total row's sum
+    // would give them back by subtraction, so a second group's go too (B,
+    // withheld with its count), never the total.
     let spec = TableSpec::new("g", "population")
         .value("cost", "population", ValueKind::Sum)
         .with_total_row("ALL", TotalRowMethod::RoundedIndependently);
@@ -411,6 +413,7 @@ fn independent_total_row_protects_values_too() {
         label: label.into(),
         counts: vec![n],
         values: vec![Some(cost)],
+        contributions: Vec::new(),
     };
     let t = SummaryTable {
         spec,
@@ -594,4 +597,84 @@ fn an_unclassified_column_is_refused() {
         from_dataframe(&df, &spec),
         Err(DisclosureError::UnclassifiedColumn { .. })
     ));
+}
+
+/// cost over people: groups of 10, the total row rounded independently.
+fn cost_table(groups: &[(&str, u64, f64, [f64; 2])]) -> SummaryTable {
+    SummaryTable {
+        spec: TableSpec::new("g", "population")
+            .value("cost", "population", ValueKind::Sum)
+            .rounded_to(100.0)
+            .with_total_row("ALL", TotalRowMethod::RoundedIndependently),
+        rows: groups
+            .iter()
+            .map(|&(label, people, cost, largest)| GroupRow {
+                label: label.into(),
+                counts: vec![10],
+                values: vec![Some(cost)],
+                contributions: vec![Contributions { people, largest }],
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_sum_dominated_by_two_people_is_withheld_and_covered() {
+    // A: £10,000 over 10 people, two of them £8,500 + £600 = 91% > 90%.
+    // B: £4,000, two largest £900 + £800. C: £6,000, £700 + £650.
+    let t = cost_table(&[
+        ("A", 10, 10_000.0, [8_500.0, 600.0]),
+        ("B", 10, 4_000.0, [900.0, 800.0]),
+        ("C", 10, 6_000.0, [700.0, 650.0]),
+    ]);
+    let p = protect_release(&[t], &[], &OS, &Dominance::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .remove(0);
+    let cost = |r: usize| p.rows[r].values[0];
+    assert_eq!(cost(0).redacted, Some(RedactionReason::Dominance));
+    // ALL = A + B + C: B, the smallest published, is withheld so A cannot be
+    // recovered; A + B together (£14,000, largest £8,500 + £900 = 67%)
+    // pass the rule.
+    assert_eq!(cost(1).redacted, Some(RedactionReason::Secondary));
+    assert_eq!(cost(2).value, Some(6_000.0));
+    assert_eq!(cost(3).value, Some(20_000.0));
+    assert_eq!(p.report.values_dominated, 1);
+    // counts are untouched, the rows say they are incomplete
+    assert!(
+        p.rows
+            .iter()
+            .all(|r| r.counts[0].value == Some(10) || r.is_total)
+    );
+    assert_eq!(
+        p.rows.iter().map(|r| r.complete).collect::<Vec<_>>(),
+        [false, false, true, false]
+    );
+    // With 89% it passes.
+    let t = cost_table(&[
+        ("A", 10, 10_000.0, [8_300.0, 600.0]),
+        ("B", 10, 4_000.0, [900.0, 800.0]),
+    ]);
+    let p = protect(&t, &OS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.rows[0].values[0].value, Some(10_000.0));
+    assert!(p.rows.iter().all(|r| r.complete));
+}
+
+#[test]
+fn a_sum_over_few_known_values_is_withheld_and_sums_are_rounded() {
+    // A has 10 people but only 5 known costs; B's £4,049.99 is published
+    // as £4,000 and C's £6,050 as £6,100 (half away from zero).
+    let t = cost_table(&[
+        ("A", 5, 1_000.0, [300.0, 250.0]),
+        ("B", 10, 4_049.99, [900.0, 800.0]),
+        ("C", 10, 6_050.0, [700.0, 650.0]),
+    ]);
+    let p = protect(&t, &OS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        p.rows[0].values[0].redacted,
+        Some(RedactionReason::SmallDescribedCount)
+    );
+    assert!(p.rows[1].values[0].is_redacted());
+    assert_eq!(p.rows[2].values[0].value, Some(6_100.0));
+    // the total is the rounded true total: 11,099.99 -> 11,100
+    assert_eq!(p.rows[3].values[0].value, Some(11_100.0));
 }

@@ -138,6 +138,7 @@ pub(super) fn protect_manifest_counts(
             label: "all".into(),
             counts: counts.clone(),
             values: vec![],
+            contributions: Vec::new(),
         }],
     };
     let protected = match protect(&table, profile) {
@@ -159,6 +160,7 @@ pub(super) fn protect_manifest_counts(
                         .map(|&c| c.min(manifest.people_scored))
                         .collect(),
                     values: vec![],
+                    contributions: Vec::new(),
                 }],
             };
             protect(&table, profile).map_err(disclosure)?
@@ -190,6 +192,7 @@ pub(super) fn protect_manifest_counts(
                 label: "all".into(),
                 counts: std::iter::once(sum).chain(bins.iter().copied()).collect(),
                 values: vec![],
+                contributions: Vec::new(),
             }],
         };
         let t = protect(&table, profile).map_err(disclosure)?;
