@@ -1,5 +1,6 @@
 //! The single integration-test binary (Polars links once).
 
+mod audit;
 mod codelists;
 mod coverage;
 mod exit_codes;
