@@ -134,6 +134,8 @@ struct Range {
 struct Table {
     dimension: String,
     labels: Vec<String>,
+    /// Row of each label.
+    index: std::collections::HashMap<String, usize>,
     total_row: Option<usize>,
     complete: Option<Vec<bool>>,
     counts: Vec<String>,
@@ -218,8 +220,14 @@ impl Table {
                 values.insert(name.to_string(), (cells.iter().collect(), withheld));
             }
         }
+        let index = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i))
+            .collect();
         Ok(Table {
             dimension: dimension.to_string(),
+            index,
             labels,
             total_row,
             complete,
@@ -240,7 +248,7 @@ impl Table {
     }
 
     fn row(&self, label: &str) -> Option<usize> {
-        self.labels.iter().position(|l| l == label)
+        self.index.get(label).copied()
     }
 }
 
@@ -505,7 +513,7 @@ pub fn audit(
             let shown_lo: i64 = eq
                 .parts
                 .iter()
-                .filter(|c| !withheld.contains(c))
+                .filter(|&&(a, b, c)| tables[a].shown[b][c].is_some())
                 .map(|&(a, b, c)| ranges[a][b][c].lo)
                 .sum();
             let hi = ranges[tt][tr][tk].hi - shown_lo;
@@ -677,7 +685,7 @@ fn sum_findings(
                 .fold(0i64, i64::saturating_add);
             let shown_lo: i64 = parts
                 .iter()
-                .filter(|c| !withheld.contains(c))
+                .filter(|&&c| !is_withheld(c))
                 .map(|&c| population(c).lo)
                 .sum();
             let people_hi = own.min(population(total).hi.saturating_sub(shown_lo));

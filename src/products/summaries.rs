@@ -562,15 +562,16 @@ fn hierarchy(people: &DataFrame, counted: Option<&[bool]>) -> Result<Vec<Hierarc
     for (parent, child) in HIERARCHIES {
         let parents = text(people, parent)?;
         let children = text(people, child)?;
-        let mut pairs: std::collections::BTreeSet<(String, String)> = Default::default();
+        let mut seen: hashbrown::HashSet<(&str, &str)> = Default::default();
         for (row, (p, c)) in parents.iter().zip(children.iter()).enumerate() {
             if counted.is_none_or(|m| m.get(row).copied().unwrap_or(false)) {
-                pairs.insert((
-                    p.unwrap_or(UNKNOWN_LABEL).to_string(),
-                    c.unwrap_or(UNKNOWN_LABEL).to_string(),
-                ));
+                seen.insert((p.unwrap_or(UNKNOWN_LABEL), c.unwrap_or(UNKNOWN_LABEL)));
             }
         }
+        let pairs: std::collections::BTreeSet<(String, String)> = seen
+            .into_iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
         let mut parents_of: std::collections::BTreeMap<&str, usize> = Default::default();
         for (_, c) in &pairs {
             *parents_of.entry(c.as_str()).or_default() += 1;

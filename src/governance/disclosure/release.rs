@@ -48,6 +48,8 @@ struct Grid<'a> {
     /// Per row and value: contributors and the two largest contributions.
     contributions: Vec<Vec<Contribution>>,
     total_row: Option<usize>,
+    /// Row of each group label.
+    rows: std::collections::HashMap<&'a str, usize>,
 }
 
 /// What a value sums over: how many people, and the two largest of them.
@@ -130,7 +132,14 @@ impl<'a> Grid<'a> {
             truth.push(sums);
             total_row = Some(truth.len() - 1);
         }
+        let rows = table
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.label.as_str(), i))
+            .collect();
         Ok(Grid {
+            rows,
             table,
             layout,
             method,
@@ -143,7 +152,7 @@ impl<'a> Grid<'a> {
 
     /// Row of each group label (the total row is not a group).
     fn row_of(&self, label: &str) -> Option<usize> {
-        self.table.rows.iter().position(|r| r.label == label)
+        self.rows.get(label).copied()
     }
 
     /// Within-table count equations: each partition of each row, and each
