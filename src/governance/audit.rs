@@ -50,6 +50,27 @@ pub struct Hierarchy {
     pub parent: String,
     pub child_dimension: String,
     pub children: Vec<String>,
+    /// (parent column, child column) pairs the link equates; empty = every
+    /// column the two tables share (see [`Link`](super::disclosure::Link)).
+    pub columns: Vec<(String, String)>,
+}
+
+impl Hierarchy {
+    /// The `columns` field as one text cell: `p=c;p=c` (empty: by name).
+    fn columns_text(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(p, c)| format!("{p}={c}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    fn parse_columns(text: &str) -> Vec<(String, String)> {
+        text.split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect()
+    }
 }
 
 /// A published mean and what it must be derived from.
@@ -301,13 +322,17 @@ fn count_equations(
             }
         }
     }
-    for (pt, p, ct, children) in links {
-        let (parent, child) = (&tables[*pt], &tables[*ct]);
-        for (k, name) in parent.counts.iter().enumerate() {
-            if let Some(kc) = child.column(name) {
+    for link in links {
+        let (parent, child) = (&tables[link.parent_table], &tables[link.child_table]);
+        for (pn, cn) in link.pairs(parent.counts.iter(), |c| child.column(c).is_some()) {
+            if let (Some(k), Some(kc)) = (parent.column(&pn), child.column(&cn)) {
                 eqs.push(Equation {
-                    total: (*pt, *p, k),
-                    parts: children.iter().map(|&r| (*ct, r, kc)).collect(),
+                    total: (link.parent_table, link.parent, k),
+                    parts: link
+                        .children
+                        .iter()
+                        .map(|&r| (link.child_table, r, kc))
+                        .collect(),
                 });
             }
         }
@@ -541,8 +566,38 @@ pub fn audit(
     Ok(findings)
 }
 
-/// A link as (parent table, parent row, child table, child rows).
-type ResolvedLink = (usize, usize, usize, Vec<usize>);
+/// A link resolved to rows: parent table and row, child table and rows, and
+/// the (parent, child) column-name pairs it equates (empty: by name).
+struct ResolvedLink {
+    parent_table: usize,
+    parent: usize,
+    child_table: usize,
+    children: Vec<usize>,
+    columns: Vec<(String, String)>,
+}
+
+impl ResolvedLink {
+    /// Equated (parent, child) names among `parent_names`, found in the
+    /// child by `child_has`.
+    fn pairs<'a>(
+        &'a self,
+        parent_names: impl Iterator<Item = &'a String> + 'a,
+        child_has: impl Fn(&str) -> bool + 'a,
+    ) -> Vec<(String, String)> {
+        if self.columns.is_empty() {
+            parent_names
+                .filter(|n| child_has(n))
+                .map(|n| (n.clone(), n.clone()))
+                .collect()
+        } else {
+            self.columns
+                .iter()
+                .filter(|(_, c)| child_has(c))
+                .cloned()
+                .collect()
+        }
+    }
+}
 
 /// Links resolved to rows; a link the
 /// tables cannot resolve is skipped (it constrains nothing published).
@@ -558,7 +613,13 @@ fn resolve_links(tables: &[Table], hierarchy: &[Hierarchy]) -> Vec<ResolvedLink>
                 .iter()
                 .map(|c| tables[ct].row(c))
                 .collect::<Option<Vec<_>>>()?;
-            Some((pt, p, ct, children))
+            Some(ResolvedLink {
+                parent_table: pt,
+                parent: p,
+                child_table: ct,
+                children,
+                columns: h.columns.clone(),
+            })
         })
         .collect()
 }
@@ -660,8 +721,17 @@ fn sum_findings(
                 eqs.push(((ti, tr), table.groups().map(|r| (ti, r)).collect()));
             }
         }
-        for (pt, p, ct, children) in links {
-            eqs.push(((*pt, *p), children.iter().map(|&r| (*ct, r)).collect()));
+        let equates = |l: &ResolvedLink| {
+            l.columns.is_empty() || l.columns.iter().any(|(p, c)| p == name && c == name)
+        };
+        for link in links.iter().filter(|l| equates(l)) {
+            eqs.push((
+                (link.parent_table, link.parent),
+                link.children
+                    .iter()
+                    .map(|&r| (link.child_table, r))
+                    .collect(),
+            ));
         }
         let is_withheld =
             |(ti, r): (usize, usize)| tables[ti].values.get(name).is_none_or(|(_, w)| w[r]);
@@ -749,6 +819,7 @@ pub fn hierarchy_frame(links: &[Hierarchy]) -> Result<DataFrame, DisclosureError
         column("parent", &|h, _| h.parent.clone()),
         column("child_dimension", &|h, _| h.child_dimension.clone()),
         column("child", &|_, c| c.clone()),
+        column("columns", &|h, _| h.columns_text()),
     ])
     .map_err(polars("building the hierarchy table"))
 }
@@ -765,11 +836,12 @@ pub fn read_hierarchy(frame: &DataFrame) -> Result<Vec<Hierarchy>, DisclosureErr
             .map(|v| v.unwrap_or_default().to_string())
             .collect())
     };
-    let (pd, p, cd, c) = (
+    let (pd, p, cd, c, cols) = (
         text("parent_dimension")?,
         text("parent")?,
         text("child_dimension")?,
         text("child")?,
+        text("columns")?,
     );
     let mut links: Vec<Hierarchy> = Vec::new();
     for i in 0..p.len() {
@@ -777,7 +849,8 @@ pub fn read_hierarchy(frame: &DataFrame) -> Result<Vec<Hierarchy>, DisclosureErr
             Some(h)
                 if h.parent_dimension == pd[i]
                     && h.parent == p[i]
-                    && h.child_dimension == cd[i] =>
+                    && h.child_dimension == cd[i]
+                    && h.columns_text() == cols[i] =>
             {
                 h.children.push(c[i].clone())
             }
@@ -786,6 +859,7 @@ pub fn read_hierarchy(frame: &DataFrame) -> Result<Vec<Hierarchy>, DisclosureErr
                 parent: p[i].clone(),
                 child_dimension: cd[i].clone(),
                 children: vec![c[i].clone()],
+                columns: Hierarchy::parse_columns(&cols[i]),
             }),
         }
     }

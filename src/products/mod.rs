@@ -12,6 +12,7 @@
 pub mod drift;
 mod error;
 pub mod history;
+pub mod inequalities;
 pub mod lists;
 pub mod ranking;
 pub mod summaries;

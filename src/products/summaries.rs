@@ -592,6 +592,7 @@ fn hierarchy(people: &DataFrame, counted: Option<&[bool]>) -> Result<Vec<Hierarc
                     parent: p.to_string(),
                     child_dimension: child.to_string(),
                     children,
+                    columns: Vec::new(),
                 });
             }
         }
@@ -602,9 +603,10 @@ fn hierarchy(people: &DataFrame, counted: Option<&[bool]>) -> Result<Vec<Hierarc
 /// Public hierarchies between dimensions: (parent, child).
 pub const HIERARCHIES: &[(&str, &str)] = &[("pcn_code", "practice_code"), ("imd_quintile", "lsoa")];
 
-/// The release's links as the disclosure engine takes them.
-fn engine_links(links: &[Hierarchy]) -> Vec<Link> {
-    let index = |d: &str| DIMENSIONS.iter().position(|x| *x == d);
+/// The release's links as the disclosure engine takes them, tables named
+/// by `names`.
+fn engine_links(names: &[String], links: &[Hierarchy]) -> Vec<Link> {
+    let index = |d: &str| names.iter().position(|x| x == d);
     links
         .iter()
         .filter_map(|h| {
@@ -613,6 +615,7 @@ fn engine_links(links: &[Hierarchy]) -> Vec<Link> {
                 parent: h.parent.clone(),
                 child_table: index(&h.child_dimension)?,
                 children: h.children.clone(),
+                columns: h.columns.clone(),
             })
         })
         .collect()
@@ -643,26 +646,46 @@ fn release(
     counted: Option<&[bool]>,
     profile: &DisclosureProfile,
     dominance: &Dominance,
-) -> Result<(Vec<Summary>, Vec<Hierarchy>)> {
+) -> Result<Release> {
     let tallies = tally(people, counted)?;
-    let links = hierarchy(people, counted)?;
-    let tables: Vec<SummaryTable> = DIMENSIONS
+    let inequalities = super::inequalities::tally(people, counted)?;
+    let mut links = hierarchy(people, counted)?;
+    let labels: Vec<(&str, Vec<String>)> = DIMENSIONS
+        .iter()
+        .zip(&tallies)
+        .map(|(d, groups)| (*d, groups.iter().map(|(l, _)| l.clone()).collect()))
+        .collect();
+    links.extend(inequalities.links(&labels, DIMENSIONS[0]));
+    let mut names: Vec<String> = DIMENSIONS.iter().map(|d| d.to_string()).collect();
+    let mut tables: Vec<SummaryTable> = DIMENSIONS
         .iter()
         .zip(&tallies)
         .map(|(d, groups)| raw_table(d, groups))
         .collect();
-    let protected = protect_release(&tables, &engine_links(&links), profile, dominance)?;
-    let mut summaries = Vec::with_capacity(DIMENSIONS.len());
-    for ((dimension, groups), table) in DIMENSIONS.iter().zip(&tallies).zip(protected) {
-        let frame = derive_from_published(&to_dataframe(&table)?, &spreads(groups))?;
-        summaries.push(Summary {
-            dimension,
-            frame,
-            report: table.report,
-        });
+    for (name, table) in inequalities.tables() {
+        names.push(name);
+        tables.push(table);
     }
-    let published: Vec<(&str, &DataFrame)> =
-        summaries.iter().map(|s| (s.dimension, &s.frame)).collect();
+    let protected = protect_release(&tables, &engine_links(&names, &links), profile, dominance)?;
+    let mut summaries = Vec::with_capacity(DIMENSIONS.len());
+    let mut groupings = Vec::new();
+    for (i, table) in protected.into_iter().enumerate() {
+        match (DIMENSIONS.get(i), tallies.get(i)) {
+            (Some(dimension), Some(groups)) => summaries.push(Summary {
+                dimension,
+                frame: derive_from_published(&to_dataframe(&table)?, &spreads(groups))?,
+                report: table.report,
+            }),
+            _ => groupings.push(to_dataframe(&table)?),
+        }
+    }
+    let core20plus5 = inequalities.publish(&groupings, profile.redact_at_or_below())?;
+    let split = super::inequalities::split(&core20plus5)?;
+    let published: Vec<(&str, &DataFrame)> = summaries
+        .iter()
+        .map(|s| (s.dimension, &s.frame))
+        .chain(split.iter().map(|(n, f)| (n.as_str(), f)))
+        .collect();
     let findings = audit(&published, &links, &audit_rules(profile))?;
     if !findings.is_empty() {
         return Err(DisclosureError::AuditFailed {
@@ -671,7 +694,19 @@ fn release(
         }
         .into());
     }
-    Ok((summaries, links))
+    Ok(Release {
+        summaries,
+        core20plus5,
+        links,
+    })
+}
+
+/// A protected, audited release: the summaries by dimension, the
+/// Core20PLUS5 file and the public links they were protected over.
+struct Release {
+    summaries: Vec<Summary>,
+    core20plus5: DataFrame,
+    links: Vec<Hierarchy>,
 }
 
 /// Builds, protects and audits the summary by `dimension` of the planning
@@ -682,8 +717,8 @@ pub fn summarise(
     dimension: &'static str,
     profile: &DisclosureProfile,
 ) -> Result<Summary> {
-    let (summaries, _) = release(planning, None, profile, &Dominance::default())?;
-    summaries
+    release(planning, None, profile, &Dominance::default())?
+        .summaries
         .into_iter()
         .find(|s| s.dimension == dimension)
         .ok_or_else(|| {
@@ -714,11 +749,14 @@ pub fn audit_run(run_dir: &Path, profile: &DisclosureProfile) -> Result<Vec<Find
             .map_err(|e| ProductError::Internal(format!("reading {}: {e}", path.display())))?;
         Ok(Some(frame))
     };
-    let mut frames = Vec::new();
+    let mut frames: Vec<(String, DataFrame)> = Vec::new();
     for dimension in DIMENSIONS {
         if let Some(frame) = read(&format!("by_{dimension}.parquet"))? {
-            frames.push((*dimension, frame));
+            frames.push((dimension.to_string(), frame));
         }
+    }
+    if let Some(file) = read(super::inequalities::FILE)? {
+        frames.extend(super::inequalities::split(&file)?);
     }
     if frames.is_empty() {
         return Err(ProductError::Internal(format!(
@@ -730,7 +768,7 @@ pub fn audit_run(run_dir: &Path, profile: &DisclosureProfile) -> Result<Vec<Find
         Some(frame) => read_hierarchy(&frame)?,
         None => Vec::new(),
     };
-    let tables: Vec<(&str, &DataFrame)> = frames.iter().map(|(d, f)| (*d, f)).collect();
+    let tables: Vec<(&str, &DataFrame)> = frames.iter().map(|(d, f)| (d.as_str(), f)).collect();
     Ok(audit(&tables, &links, &audit_rules(profile))?)
 }
 
@@ -750,7 +788,11 @@ pub fn write_summaries(
     dominance: &Dominance,
 ) -> Result<(Vec<OutputFile>, DisclosureReports)> {
     let counted = crate::governance::opt_out::secondary_use_mask(people, patients)?;
-    let (summaries, links) = release(people, Some(&counted), profile, dominance)?;
+    let Release {
+        summaries,
+        mut core20plus5,
+        links,
+    } = release(people, Some(&counted), profile, dominance)?;
     let folder = dir.join("summaries");
     std::fs::create_dir_all(&folder).map_err(|source| crate::publication::OutputError::Io {
         path: folder.clone(),
@@ -768,6 +810,11 @@ pub fn write_summaries(
         });
         reports.push((summary.dimension.to_string(), summary.report));
     }
+    let rows = write_parquet(&mut core20plus5, &folder.join(super::inequalities::FILE))?;
+    files.push(OutputFile {
+        path: format!("summaries/{}", super::inequalities::FILE),
+        rows,
+    });
     let mut frame = hierarchy_frame(&links)?;
     let rows = write_parquet(&mut frame, &folder.join(HIERARCHY_FILE))?;
     files.push(OutputFile {

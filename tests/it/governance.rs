@@ -131,6 +131,13 @@ fn frames(people: &[Person]) -> (DataFrame, DataFrame) {
                 .map(|p| 20 + 30 * i32::from(p.3))
                 .collect::<Vec<_>>(),
         ),
+        Column::new(
+            "emergency_admissions_12m".into(),
+            people
+                .iter()
+                .map(|p| i32::from(p.1 == 0))
+                .collect::<Vec<_>>(),
+        ),
         Column::new("reason_1".into(), vec![Some("aged 80"); n]),
         Column::new("reason_2".into(), vec![None::<&str>; n]),
         Column::new("reason_3".into(), vec![None::<&str>; n]),

@@ -271,6 +271,7 @@ fn practices(cost_p2: Option<f64>, exact: bool) -> (DataFrame, DataFrame, Vec<Hi
         parent: "N1".into(),
         child_dimension: "practice_code".into(),
         children: vec!["P1".into(), "P2".into(), "P3".into()],
+        columns: Vec::new(),
     }];
     (p, n, links)
 }
@@ -427,6 +428,7 @@ fn tables(people: &[(u8, u8, f64)]) -> (SummaryTable, SummaryTable, Vec<Link>, V
             parent: pcn.to_string(),
             child_table: 0,
             children: (0..3).map(|k| format!("P{}", 3 * i + k)).collect(),
+            columns: Vec::new(),
         })
         .collect();
     let hierarchy = links
@@ -436,6 +438,7 @@ fn tables(people: &[(u8, u8, f64)]) -> (SummaryTable, SummaryTable, Vec<Link>, V
             parent: l.parent.clone(),
             child_dimension: "practice_code".into(),
             children: l.children.clone(),
+            columns: Vec::new(),
         })
         .collect();
     (p, n, links, hierarchy)
@@ -523,7 +526,14 @@ fn protecting_tables_one_by_one_leaks_through_the_hierarchy() {
 
 #[test]
 fn the_hierarchy_table_round_trips() {
-    let (_, _, _, hierarchy) = tables(&[]);
+    let (_, _, _, mut hierarchy) = tables(&[]);
+    hierarchy.push(Hierarchy {
+        parent_dimension: "core20plus5.copd".into(),
+        parent: "yes".into(),
+        child_dimension: "pcn_code".into(),
+        children: vec!["ALL".into()],
+        columns: vec![("population".into(), "ltc_copd".into())],
+    });
     let back = read_hierarchy(&hierarchy_frame(&hierarchy).expect("frame")).expect("read");
     assert_eq!(back, hierarchy);
 }

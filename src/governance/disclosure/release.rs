@@ -19,12 +19,36 @@ use super::{
 /// A parent group that is exactly the union of some child groups, e.g. a PCN
 /// and its practices: `parent_table`'s row `parent` = Σ `child_table`'s rows
 /// `children`, for every count column and every sum the two tables share.
+/// With `columns`, only for those (parent column, child column) pairs: e.g.
+/// the people with a learning disability (`population` of that group) are
+/// the `ltc_learning_disability` cell of another table's `ALL` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub parent_table: usize,
     pub parent: String,
     pub child_table: usize,
     pub children: Vec<String>,
+    /// (parent column, child column); empty = every column both tables have.
+    pub columns: Vec<(String, String)>,
+}
+
+impl Link {
+    /// The (parent, child) column indices this link equates.
+    fn pairs(&self, parent: &[String], child: &[String]) -> Vec<(usize, usize)> {
+        let at = |names: &[String], name: &str| names.iter().position(|n| n == name);
+        if self.columns.is_empty() {
+            parent
+                .iter()
+                .enumerate()
+                .filter_map(|(k, name)| Some((k, at(child, name)?)))
+                .collect()
+        } else {
+            self.columns
+                .iter()
+                .filter_map(|(p, c)| Some((at(parent, p)?, at(child, c)?)))
+                .collect()
+        }
+    }
 }
 
 /// A cell of the release: (table, row, column).
@@ -132,12 +156,15 @@ impl<'a> Grid<'a> {
             truth.push(sums);
             total_row = Some(truth.len() - 1);
         }
-        let rows = table
+        let mut rows: std::collections::HashMap<&str, usize> = table
             .rows
             .iter()
             .enumerate()
             .map(|(i, r)| (r.label.as_str(), i))
             .collect();
+        if let (Some(tr), Some(label)) = (total_row, spec.total_row.as_ref()) {
+            rows.insert(label.label.as_str(), tr);
+        }
         Ok(Grid {
             rows,
             table,
@@ -150,7 +177,7 @@ impl<'a> Grid<'a> {
         })
     }
 
-    /// Row of each group label (the total row is not a group).
+    /// Row of each group label, and of the independent total row's label.
     fn row_of(&self, label: &str) -> Option<usize> {
         self.rows.get(label).copied()
     }
@@ -223,24 +250,18 @@ fn link_equations(
             .iter()
             .map(|c| row(child, c))
             .collect::<Result<Vec<_>, _>>()?;
-        for (k, name) in parent.layout.count_names.iter().enumerate() {
-            if let Some(kc) = child.layout.count_names.iter().position(|c| c == name) {
-                counts.push(Equation {
-                    total: (link.parent_table, p, k),
-                    parts: children
-                        .iter()
-                        .map(|&r| (link.child_table, r, kc))
-                        .collect(),
-                });
-            }
+        for (k, kc) in link.pairs(&parent.layout.count_names, &child.layout.count_names) {
+            counts.push(Equation {
+                total: (link.parent_table, p, k),
+                parts: children
+                    .iter()
+                    .map(|&r| (link.child_table, r, kc))
+                    .collect(),
+            });
         }
-        for (j, name) in parent.layout.value_names.iter().enumerate() {
-            if parent.layout.value_kinds[j] != ValueKind::Sum {
-                continue;
-            }
-            let matching = child.layout.value_names.iter().position(|c| c == name);
-            if let Some(jc) = matching.filter(|&jc| child.layout.value_kinds[jc] == ValueKind::Sum)
-            {
+        let sum = |layout: &Layout, j: usize| layout.value_kinds[j] == ValueKind::Sum;
+        for (j, jc) in link.pairs(&parent.layout.value_names, &child.layout.value_names) {
+            if sum(&parent.layout, j) && sum(&child.layout, jc) {
                 sums.push(Equation {
                     total: (link.parent_table, p, j),
                     parts: children
