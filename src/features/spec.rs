@@ -349,13 +349,15 @@ impl FeatureDef {
                 WhenNone::Null
             }
             (FeatureKind::Person(_), _) => WhenNone::Never,
+            // Null below 65 (codelists::EFI_MIN_AGE); a person of 65 or
+            // over with no coded deficit has an eFI of 0, "fit" (scored, not filled).
             (
                 FeatureKind::Score {
-                    score: Score::EfiCategory,
+                    score: Score::Efi | Score::EfiCategory,
                     ..
                 },
                 _,
-            ) => WhenNone::Text(crate::codelists::EfiCategory::Fit.label()),
+            ) => WhenNone::Null,
             (FeatureKind::Score { .. }, FeatureType::Number) => WhenNone::Zero,
             (_, FeatureType::Count) => WhenNone::Zero,
             (_, FeatureType::Flag) => WhenNone::False,

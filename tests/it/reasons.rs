@@ -148,7 +148,9 @@ fn check(reason: &str, p: &Person) -> (&'static str, Option<String>) {
             .and_then(number)
         {
             let efi = p.get("efi");
-            let ok = efi.is_some_and(|e| e > lo && e <= hi && (e - shown).abs() <= 0.005);
+            // eFI is reported from age 65 (the population it was validated in).
+            let ok = efi.is_some_and(|e| e > lo && e <= hi && (e - shown).abs() <= 0.005)
+                && p.age.is_some_and(|a| a >= 65.0);
             return if ok {
                 ("efi", None)
             } else {

@@ -404,8 +404,9 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
             deficits.extend(lists.efi_of_snomed(&o.code));
         }
     }
+    // Reported only for people aged 65 and over on the index date (the
+    // population Clegg et al. 2016 validated it in): null below.
     let k = deficits.len() as i64 + i64::from(medicines >= 5);
-    put("efi", Value::Float(k as f64 / 36.0));
     // fit <= 0.12 (0-4 of 36), mild <= 0.24 (5-8), moderate <= 0.36 (9-12), severe (13+).
     let category = match k {
         0..=4 => "fit",
@@ -413,6 +414,12 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         9..=12 => "moderate frailty",
         _ => "severe frailty",
     };
-    put("efi_category", Value::Text(category.into()));
+    if years >= 65 {
+        put("efi", Value::Float(k as f64 / 36.0));
+        put("efi_category", Value::Text(category.into()));
+    } else {
+        put("efi", Value::Null);
+        put("efi_category", Value::Null);
+    }
     out
 }

@@ -411,7 +411,8 @@ pub fn person() -> impl Strategy<Value = PersonSpec> {
     ];
     (
         (
-            prop_oneof![3 => 0u32..100, 1 => Just(0u32), 1 => 80u32..110],
+            // 64-65: either side of the age the eFI is reported from.
+            prop_oneof![3 => 0u32..100, 1 => Just(0u32), 1 => 80u32..110, 1 => 64u32..=65],
             prop_oneof![3 => Just(0i64), 1 => -1i64..=1, 1 => 0i64..365],
             prop_oneof![
                 1 => Just(0i64),
