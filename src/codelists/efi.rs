@@ -11,7 +11,8 @@
 //! matching returns a set of deficits, not one.
 //!
 //! Polypharmacy: ≥ 5 distinct medications ([`POLYPHARMACY_THRESHOLD`]); strata counts
-//! distinct BNF chemical substances prescribed in the 12 months ending on
+//! distinct BNF chemical substances of medicines (BNF chapters 1–15, not
+//! dressings or appliances) prescribed in the 12 months ending on
 //! the index date (docs/codelists.md).
 //!
 //! Categories (Clegg et al.): fit ≤ 0.12, mild ≤ 0.24, moderate ≤ 0.36,

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::Result;
 use super::coverage::SourceCount;
 use super::epoch_days;
-use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
+use super::spec::{Aggregate, FeatureDef, FeatureKind, Filter, Score, Window};
 use crate::codelists::{
     CharlsonCategory, CharlsonWeights, CodeSystem, EFI_MIN_AGE, ScoreLists, charlson_score,
     efi_category, efi_polypharmacy, efi_score, elixhauser_score, hfrs_score, ltc_count,
@@ -543,8 +543,9 @@ impl PersonSets {
 }
 
 /// Distinct ingredients (`contract::ingredient_key`: BNF chemical substances
-/// where known) per person in the 365 days ending on `index` (eFI
-/// polypharmacy): the plan, if the extract has medications.
+/// where known) of medicines (`contract::MEDICINE`: not BNF chapters 18–23)
+/// per person in the 365 days ending on `index` (eFI polypharmacy): the
+/// plan, if the extract has medications.
 fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFrame> {
     let rows = extract.table("medications")?;
     let date = col("date").cast(DataType::Int32);
@@ -553,7 +554,8 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFra
             .filter(
                 date.clone()
                     .gt_eq(lit(epoch_days(super::window_start(index))))
-                    .and(date.lt_eq(lit(epoch_days(index)))),
+                    .and(date.lt_eq(lit(epoch_days(index))))
+                    .and(col(crate::contract::MEDICINE)),
             )
             .group_by([col(PID)])
             .agg([col(crate::contract::INGREDIENT)
@@ -579,8 +581,8 @@ fn medicines_by_person(counts: &DataFrame, n: &str, people: usize) -> Result<Vec
 }
 
 /// An events feature that counts exactly what [`distinct_medicines_12m`]
-/// counts: all medications, distinct ingredients, the 365 days ending on
-/// the index date.
+/// counts: medicines (`where = { medicine = true }`), distinct ingredients,
+/// the 365 days ending on the index date.
 fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String> {
     defs.iter().find_map(|d| match &d.kind {
         FeatureKind::Events {
@@ -593,7 +595,11 @@ fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String>
                     column,
                     prefix: None,
                 },
-        } if filters.is_empty()
+        } if *filters
+            == [Filter::Bool {
+                column: crate::contract::MEDICINE.to_string(),
+                value: true,
+            }]
             && column == crate::contract::INGREDIENT
             && window.bounds(index) == (Some(super::window_start(index)), index) =>
         {
@@ -609,11 +615,19 @@ mod tests {
     use crate::features::spec::{builtin, parse_features};
 
     fn medications_feature(window: &str, prefix: Option<u32>) -> Vec<FeatureDef> {
+        medications_feature_where(window, prefix, "where = { medicine = true }\n")
+    }
+
+    fn medications_feature_where(
+        window: &str,
+        prefix: Option<u32>,
+        filter: &str,
+    ) -> Vec<FeatureDef> {
         let prefix = prefix.map_or(String::new(), |p| format!("prefix = {p}\n"));
         let text = format!(
             "[[feature]]\nname = \"m\"\nkind = \"events\"\ngroup = \"Medicines\"\n\
              table = \"medications\"\nwindow = \"{window}\"\naggregate = \"count_distinct\"\n\
-             of = \"ingredient\"\n{prefix}description = \"test\"\n"
+             of = \"ingredient\"\n{filter}{prefix}description = \"test\"\n"
         );
         parse_features(&text, "test", std::path::Path::new("."), &[]).expect("valid feature")
     }
@@ -684,8 +698,11 @@ mod tests {
         // The same count over 12 months: shared.
         let same = medications_feature("-365d..0d", None);
         assert_eq!(same_as_polypharmacy(&same, index).as_deref(), Some("m"));
-        // Another window or another prefix: not the same count.
+        // Another window or another prefix, or every row (appliances too):
+        // not the same count.
         for other in [
+            medications_feature_where("-365d..0d", None, ""),
+            medications_feature_where("-365d..0d", None, "where = { medicine = false }\n"),
             medications_feature("-730d..0d", None),
             medications_feature("-365d..-1d", None),
             medications_feature("-365d..0d", Some(7)),

@@ -214,7 +214,7 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         cost.map_or(Value::Null, |c| Value::Float(c as f64 / 100.0)),
     );
 
-    // Medicines: distinct ingredients at the finest level each row allows
+    // Medicines: distinct medicines, by ingredient at the finest level each row allows
     // (docs/data-contract.md, "medications"): a bnf_code's chemical substance
     // (first 9 characters); else a BNF `code`'s; else a dm+d code's through
     // the map; else the product code itself, named with its system.
@@ -239,6 +239,14 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
             (None, Some(system), Some(code)) => format!("{system} product {code}"),
             other => panic!("the generator wrote a medications row without a code: {other:?}"),
         };
+        // Medicines only (BNF chapters 1-15): a BNF code, given or mapped,
+        // in chapters 18-23 is a diagnostic agent, other preparation,
+        // dressing or appliance. A product with no BNF code has no chapter
+        // and counts.
+        let chapter: String = ingredient.chars().take(2).collect();
+        if ["18", "19", "20", "21", "22", "23"].contains(&chapter.as_str()) {
+            continue;
+        }
         ingredients.insert(ingredient);
     }
     let medicines = ingredients.len() as i64;
