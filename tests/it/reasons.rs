@@ -224,6 +224,39 @@ pub fn check_run(patient_risk: &std::path::Path) -> (Vec<(&'static str, usize)>,
         }
     }
     counts.sort();
+    // The clinical lists carry the same reasons as patient_risk, so the
+    // check above covers every reason a practice sees.
+    let lists = read_parts(&patient_risk.with_file_name("clinical_lists"));
+    let reasons_of = |df: &DataFrame| -> std::collections::BTreeMap<String, Vec<Option<String>>> {
+        let ids = df.column("person_id").expect("person_id");
+        let ids = ids.str().expect("text");
+        let columns: Vec<Vec<Option<String>>> = (1..=3)
+            .map(|k| {
+                let c = df.column(&format!("reason_{k}")).expect("reason");
+                let c = c.str().expect("text");
+                c.iter().map(|r| r.map(str::to_string)).collect()
+            })
+            .collect();
+        ids.iter()
+            .enumerate()
+            .filter_map(|(row, id)| {
+                Some((
+                    id?.to_string(),
+                    columns.iter().map(|c| c[row].clone()).collect(),
+                ))
+            })
+            .collect()
+    };
+    let everyone = reasons_of(&df);
+    let listed = reasons_of(&lists);
+    assert!(!listed.is_empty(), "the clinical lists hold people");
+    for (id, reasons) in &listed {
+        if everyone.get(id) != Some(reasons) {
+            breaches.push(format!(
+                "a clinical-list row's reasons differ from patient_risk: {reasons:?}"
+            ));
+        }
+    }
     (counts, breaches)
 }
 
