@@ -32,7 +32,8 @@ GENERIC_EXCLUDE = re.compile(
     r"preferred place|quality indicators|enhanced services|programme|program\b|drug treatment|"
     r"therapy|treatment|medication|\bon lithium\b|monitoring|review|follow-up|clinic\b|"
     r"induced|due to drug|caused by drug|puerperal|postnatal|post-natal|gestational|pregnan|"
-    r"neonatal|congenital|traumatic|injury|following injury|excluded|unsuitable|study|society|member|"
+    r"neonatal|newborn|fetus|foetus|perinatal|"
+    r"congenital|traumatic|injury|following injury|excluded|unsuitable|study|society|member|"
     r"audit|informed consent|informed dissent|consent given|specialist nurse|\bo/e\b|on examination",
     re.I,
 )
@@ -44,7 +45,8 @@ RULES = {
          ("elix", "Hypertension with end-organ damage")],
         r"hypertensi|high blood pressure",
         r"ocular|pulmonary|intracranial|portal|retinopathy|eye|crisis|labile|intermittent|"
-        r"clinical environment|white coat|control|increased blood pressure|stage 1|drugs|cardiomegaly",
+        r"clinical environment|white coat|control|increased blood pressure|stage 1|drugs|cardiomegaly|"
+        r"secondary to drug",
     ),
     "diabetes": (
         [("efi", "diabetes"), ("charlson", "Diabetes (uncomplicated)"),
@@ -122,7 +124,10 @@ RULES = {
         r"\bcin\b|dysplasia|polyp|naevus|nevus|cytology|smear|biopsy|examination|"
         r"basal cell|rodent ulcer|squamous cell carcinoma of skin|skin cancer, non-melanoma|"
         r"cancer care|macmillan|palliative|chemotherapy|radiotherapy|two week wait|2ww|"
-        r"\bh/o\b|history of",
+        r"\bh/o\b|history of|"
+        # A smear result that queries carcinoma is not a diagnosis; pseudosarcomatous
+        # fibromatosis (nodular fasciitis) is benign.
+        r"crv smr|dyskaryosis|\?|fibromatosis",
     ),
     "depression": (
         [("elix", "Depression")],

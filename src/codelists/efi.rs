@@ -11,7 +11,8 @@
 //! matching returns a set of deficits, not one.
 //!
 //! Polypharmacy: ≥ 5 distinct medications ([`POLYPHARMACY_THRESHOLD`]); strata counts
-//! distinct BNF chemical substances prescribed in the 12 months ending on
+//! distinct BNF chemical substances of medicines (BNF chapters 1–15, not
+//! dressings or appliances) prescribed in the 12 months ending on
 //! the index date (docs/codelists.md).
 //!
 //! Categories (Clegg et al.): fit ≤ 0.12, mild ≤ 0.24, moderate ≤ 0.36,
@@ -27,6 +28,12 @@ const LIST_CSV: &str = include_str!("../../codelists/efi/efi_clegg2016_snomed.cs
 
 /// Number of eFI deficits, the denominator of the score.
 pub const EFI_DEFICITS: u32 = 36;
+
+/// The youngest age (in whole years on the index date) the eFI is reported
+/// for: it was developed and validated in people aged 65 and over (Clegg et
+/// al. 2016), and its categories mean nothing below that age, so strata's
+/// `efi` and `efi_category` are null for younger people.
+pub const EFI_MIN_AGE: i32 = 65;
 
 /// Distinct medications at or above which the polypharmacy deficit is present.
 pub const POLYPHARMACY_THRESHOLD: u32 = 5;

@@ -150,12 +150,16 @@ mod tests {
         assert_eq!(per("diabetes"), 5); // E10–E14
         assert_eq!(per("asthma"), 2); // J45, J46
         assert_eq!(per("copd"), 4); // J41–J44
-        assert_eq!(per("heart_failure"), 14); // Quan 2005 CHF
+        // Quan 2005 CHF, heart failure codes only: I11.0, I13.0, I13.2, I50
+        // (not I09.9, the cardiomyopathies I25.5, I42.x, I43 or neonatal P29.0).
+        assert_eq!(per("heart_failure"), 4);
         assert_eq!(per("atrial_fibrillation"), 1); // I48
         assert_eq!(per("coronary_heart_disease"), 6); // I20–I25
-        assert_eq!(per("stroke_tia"), 6); // I60–I64, G45
+        // I60, I61, I62.9, I63, I64, and G45 but G45.4: G45.0–G45.3, G45.8, G45.9.
+        assert_eq!(per("stroke_tia"), 5 + 6);
         assert_eq!(per("ckd_3_5"), 3); // N183–N185
-        assert_eq!(per("dementia"), 7); // Quan 2005 Charlson dementia
+        // Quan 2005 Charlson dementia but G31.1: F00–F03, F05.1, G30.
+        assert_eq!(per("dementia"), 6);
         assert_eq!(per("depression"), 2); // F32, F33
         assert_eq!(per("serious_mental_illness"), 10); // F20–F25, F28–F31
         assert_eq!(per("learning_disability"), 6); // F70–F73, F78, F79
@@ -198,8 +202,18 @@ mod tests {
         assert_eq!(icd("J44.1"), Copd.bit());
         assert_eq!(icd("I50.0"), HeartFailure.bit());
         assert_eq!(icd("I48X"), AtrialFibrillation.bit());
-        // I25.5 ischaemic cardiomyopathy: CHD (I25) and heart failure (Quan).
-        assert_eq!(icd("I255"), CoronaryHeartDisease.bit() | HeartFailure.bit());
+        // I25.5 ischaemic cardiomyopathy: CHD (I25), not heart failure.
+        assert_eq!(icd("I255"), CoronaryHeartDisease.bit());
+        // Miscoded in the sources for these conditions, so dropped:
+        // neonatal cardiac failure, rheumatic heart disease, cardiomyopathy,
+        // transient global amnesia, subdural and extradural haemorrhage,
+        // senile degeneration of the brain.
+        for code in [
+            "P29.0", "I09.9", "I42.0", "I43", "G45.4", "I62.0", "I62.1", "G31.1",
+        ] {
+            assert_eq!(icd(code), 0, "{code}");
+        }
+        assert_eq!(icd("I62.9"), StrokeTia.bit());
         assert_eq!(icd("I64X"), StrokeTia.bit());
         assert_eq!(icd("G45.9"), StrokeTia.bit());
         assert_eq!(icd("N18.4"), Ckd3To5.bit());
@@ -228,6 +242,10 @@ mod tests {
         assert_eq!(sct("53741008"), CoronaryHeartDisease.bit()); // coronary arteriosclerosis
         assert_eq!(sct("110359009"), LearningDisability.bit()); // intellectual disability
         assert_eq!(sct("195662009"), 0); // acute viral pharyngitis
+        assert_eq!(sct("240313004"), 0); // intracerebral haemorrhage in fetus or newborn
+        assert_eq!(sct("887521000000104"), 0); // smear: ? invasive squamous carcinoma
+        assert_eq!(sct("400138001"), 0); // pseudosarcomatous fibromatosis (benign)
+        assert_eq!(sct("194791005"), 0); // hypertension secondary to drug
         assert_eq!(sct("8411400"), 0, "no prefix matching in SNOMED CT");
     }
 

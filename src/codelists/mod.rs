@@ -35,8 +35,8 @@ pub use code::{
     normalise_icd10, snomed_id,
 };
 pub use efi::{
-    EfiCategory, EfiDeficit, efi_category, efi_deficit_count, efi_deficits, efi_polypharmacy,
-    efi_score,
+    EFI_MIN_AGE, EfiCategory, EfiDeficit, efi_category, efi_deficit_count, efi_deficits,
+    efi_polypharmacy, efi_score,
 };
 pub use elixhauser::{
     ElixhauserCategory, elixhauser_categories, elixhauser_count, elixhauser_score,

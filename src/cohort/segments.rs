@@ -19,7 +19,7 @@ pub struct Segment {
 pub const SEGMENTS: &[Segment] = &[
     Segment {
         label: "frailty_and_dementia",
-        rule: "dementia, moderate or severe frailty (eFI > 0.24), a high Hospital Frailty Risk Score (> 15), or living in a care home",
+        rule: "dementia, moderate or severe frailty (eFI > 0.24; the eFI is reported from age 65), a high Hospital Frailty Risk Score (> 15), or living in a care home",
     },
     Segment {
         label: "incurable_cancer",

@@ -147,6 +147,28 @@ pub const INGREDIENT: &str = "ingredient";
 /// Characters of a BNF code that name its chemical substance.
 pub const BNF_SUBSTANCE_CHARS: usize = 9;
 
+/// A derived column of `medications`: whether the row is a medicine
+/// ([`ingredient_is_medicine`] of its [`INGREDIENT`]). Features may filter
+/// on it (`where = { medicine = true }`), as `medicines_12m` does.
+pub const MEDICINE: &str = "medicine";
+
+/// BNF chapters (the first two characters of a BNF code) that hold no
+/// medicines, so that polypharmacy counts medicines only: 18 preparations
+/// used in diagnosis (contrast media, diagnostic agents: given once, in a
+/// test), 19 other drugs and preparations (toiletries, waters, oils,
+/// flavourings, antidotes), 20 dressings, 21 appliances, 22 incontinence
+/// appliances and 23 stoma appliances. Chapters 1–15 are the medicines
+/// (there are no chapters 16 and 17).
+pub const NON_MEDICINE_BNF_CHAPTERS: [&str; 6] = ["18", "19", "20", "21", "22", "23"];
+
+/// Whether a row with this [`ingredient_key`] counts as a medicine: a BNF
+/// substance outside [`NON_MEDICINE_BNF_CHAPTERS`], or a product code
+/// (dm+d without a BNF mapping, RxNorm), whose chapter cannot be known and
+/// which is counted (the run says how many such rows it counted).
+pub fn ingredient_is_medicine(key: &str) -> bool {
+    is_product_key(key) || !NON_MEDICINE_BNF_CHAPTERS.contains(&first_chars(key, 2))
+}
+
 /// True when `s` is a dm+d code: a SNOMED CT-style concept id of 6 to 18 digits.
 pub fn dmd_code_is_valid(s: &str) -> bool {
     (6..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
@@ -450,6 +472,28 @@ mod tests {
         assert!(!dmd_code_is_valid("1234567890123456789"));
         assert!(!dmd_code_is_valid("32223600X"));
         assert!(!dmd_code_is_valid(" 322236009"));
+    }
+
+    #[test]
+    fn medicines_are_bnf_chapters_1_to_15_and_unmapped_products() {
+        // Chapter 2 (cardiovascular) and 15 (anaesthesia): medicines.
+        assert!(ingredient_is_medicine("0212000B0"));
+        assert!(ingredient_is_medicine("1501010A0"));
+        // 18 diagnosis, 19 other, 20 dressings, 21 appliances, 22
+        // incontinence, 23 stoma: not medicines.
+        for key in [
+            "1801000A0",
+            "190201000",
+            "20010100",
+            "2102",
+            "220100",
+            "2301",
+        ] {
+            assert!(!ingredient_is_medicine(key), "{key}");
+        }
+        // Products of unknown chapter count.
+        assert!(ingredient_is_medicine("dmd:322236009"));
+        assert!(ingredient_is_medicine("rxnorm:197361"));
     }
 
     #[test]

@@ -21,10 +21,10 @@ use rayon::prelude::*;
 use super::Result;
 use super::coverage::SourceCount;
 use super::epoch_days;
-use super::spec::{Aggregate, FeatureDef, FeatureKind, Score, Window};
+use super::spec::{Aggregate, FeatureDef, FeatureKind, Filter, Score, Window};
 use crate::codelists::{
-    CharlsonCategory, CharlsonWeights, CodeSystem, ScoreLists, charlson_score, efi_category,
-    efi_polypharmacy, efi_score, elixhauser_score, hfrs_score, ltc_count,
+    CharlsonCategory, CharlsonWeights, CodeSystem, EFI_MIN_AGE, ScoreLists, charlson_score,
+    efi_category, efi_polypharmacy, efi_score, elixhauser_score, hfrs_score, ltc_count,
 };
 use crate::ingest::{Batch, Collected, Extract, PID, Slot};
 
@@ -105,6 +105,9 @@ pub struct ScorePlan {
     /// The coded tables' passes (their results are empty: the work is in `sets`).
     coded: Vec<Slot>,
     medicines: Medicines,
+    /// By [`PID`]: whether the person is at least [`EFI_MIN_AGE`] on the
+    /// index date (the eFI is null below); empty when no eFI is wanted.
+    efi_age: Vec<bool>,
 }
 
 /// Where the eFI's polypharmacy count (distinct BNF chemical substances in
@@ -159,11 +162,17 @@ impl ScorePlan {
                 Medicines::Plan(batch.add("medications", plan))
             })
         };
+        let efi_age = if needs_medicines {
+            old_enough_for_efi(extract, index)?
+        } else {
+            Vec::new()
+        };
         Ok(Some(ScorePlan {
             wanted,
             sets,
             coded,
             medicines,
+            efi_age,
         }))
     }
 
@@ -196,10 +205,35 @@ impl ScorePlan {
             Medicines::Plan(slot) => medicines_by_person(&collected.take(*slot)?, "n", people)?,
         };
         Ok((
-            score_columns(&self.wanted, &sets, &polypharmacy, &pids, icd10),
+            score_columns(
+                &self.wanted,
+                &sets,
+                &polypharmacy,
+                &self.efi_age,
+                &pids,
+                icd10,
+            ),
             sources,
         ))
     }
+}
+
+/// By [`PID`], whether each person of the extract is at least
+/// [`EFI_MIN_AGE`] on `index` (a missing date of birth: not).
+fn old_enough_for_efi(extract: &Extract, index: NaiveDate) -> Result<Vec<bool>> {
+    let people = &extract.patients;
+    let pids = people.column(PID)?.u32()?;
+    let births = people.column("date_of_birth")?.cast(&DataType::Int32)?;
+    let mut out = vec![false; pids.max().map_or(0, |p| p as usize + 1)];
+    for (pid, birth) in pids.iter().zip(births.i32()?.iter()) {
+        if let (Some(pid), Some(birth)) =
+            (pid, birth.and_then(crate::contract::date_from_epoch_days))
+            && let Some(slot) = out.get_mut(pid as usize)
+        {
+            *slot = super::age_on(birth, index) >= EFI_MIN_AGE;
+        }
+    }
+    Ok(out)
 }
 
 /// Scores each person's category sets into one column per wanted feature,
@@ -209,6 +243,7 @@ fn score_columns(
     wanted: &[(String, Score, Window)],
     sets: &BTreeMap<(Family, Window), Vec<Set>>,
     polypharmacy: &[u32],
+    efi_age: &[bool],
     pids: &[u32],
     icd10: bool,
 ) -> Vec<Column> {
@@ -219,6 +254,14 @@ fn score_columns(
             let by_person = &sets[&(Family::of(score), *window)];
             let set_of = |p: &u32| by_person[*p as usize];
             let many = |p: &u32| efi_polypharmacy(polypharmacy[*p as usize]);
+            // The eFI of a person aged 65 or over; null below.
+            let efi = |p: &u32| {
+                efi_age
+                    .get(*p as usize)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| efi_score(set_of(p) as u64, many(p)))
+            };
             match score {
                 Score::Charlson1987 => int_column(name, pids, |p| {
                     charlson_score(set_of(p) as u32, CharlsonWeights::Charlson1987) as i32
@@ -256,15 +299,13 @@ fn score_columns(
                 Score::LtcCount => int_column(name, pids, |p| ltc_count(set_of(p) as u32) as i32),
                 Score::Efi => Column::new(
                     name.into(),
-                    pids.iter()
-                        .map(|p| efi_score(set_of(p) as u64, many(p)))
-                        .collect::<Vec<f64>>(),
+                    pids.iter().map(efi).collect::<Vec<Option<f64>>>(),
                 ),
                 Score::EfiCategory => Column::new(
                     name.into(),
                     pids.iter()
-                        .map(|p| efi_category(efi_score(set_of(p) as u64, many(p))).label())
-                        .collect::<Vec<&str>>(),
+                        .map(|p| efi(p).map(|e| efi_category(e).label()))
+                        .collect::<Vec<Option<&str>>>(),
                 ),
             }
         })
@@ -502,8 +543,9 @@ impl PersonSets {
 }
 
 /// Distinct ingredients (`contract::ingredient_key`: BNF chemical substances
-/// where known) per person in the 365 days ending on `index` (eFI
-/// polypharmacy): the plan, if the extract has medications.
+/// where known) of medicines (`contract::MEDICINE`: not BNF chapters 18–23)
+/// per person in the 365 days ending on `index` (eFI polypharmacy): the
+/// plan, if the extract has medications.
 fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFrame> {
     let rows = extract.table("medications")?;
     let date = col("date").cast(DataType::Int32);
@@ -512,7 +554,8 @@ fn distinct_medicines_12m(extract: &Extract, index: NaiveDate) -> Option<LazyFra
             .filter(
                 date.clone()
                     .gt_eq(lit(epoch_days(super::window_start(index))))
-                    .and(date.lt_eq(lit(epoch_days(index)))),
+                    .and(date.lt_eq(lit(epoch_days(index))))
+                    .and(col(crate::contract::MEDICINE)),
             )
             .group_by([col(PID)])
             .agg([col(crate::contract::INGREDIENT)
@@ -538,8 +581,8 @@ fn medicines_by_person(counts: &DataFrame, n: &str, people: usize) -> Result<Vec
 }
 
 /// An events feature that counts exactly what [`distinct_medicines_12m`]
-/// counts: all medications, distinct ingredients, the 365 days ending on
-/// the index date.
+/// counts: medicines (`where = { medicine = true }`), distinct ingredients,
+/// the 365 days ending on the index date.
 fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String> {
     defs.iter().find_map(|d| match &d.kind {
         FeatureKind::Events {
@@ -552,7 +595,11 @@ fn same_as_polypharmacy(defs: &[FeatureDef], index: NaiveDate) -> Option<String>
                     column,
                     prefix: None,
                 },
-        } if filters.is_empty()
+        } if *filters
+            == [Filter::Bool {
+                column: crate::contract::MEDICINE.to_string(),
+                value: true,
+            }]
             && column == crate::contract::INGREDIENT
             && window.bounds(index) == (Some(super::window_start(index)), index) =>
         {
@@ -568,11 +615,19 @@ mod tests {
     use crate::features::spec::{builtin, parse_features};
 
     fn medications_feature(window: &str, prefix: Option<u32>) -> Vec<FeatureDef> {
+        medications_feature_where(window, prefix, "where = { medicine = true }\n")
+    }
+
+    fn medications_feature_where(
+        window: &str,
+        prefix: Option<u32>,
+        filter: &str,
+    ) -> Vec<FeatureDef> {
         let prefix = prefix.map_or(String::new(), |p| format!("prefix = {p}\n"));
         let text = format!(
             "[[feature]]\nname = \"m\"\nkind = \"events\"\ngroup = \"Medicines\"\n\
              table = \"medications\"\nwindow = \"{window}\"\naggregate = \"count_distinct\"\n\
-             of = \"ingredient\"\n{prefix}description = \"test\"\n"
+             of = \"ingredient\"\n{filter}{prefix}description = \"test\"\n"
         );
         parse_features(&text, "test", std::path::Path::new("."), &[]).expect("valid feature")
     }
@@ -643,8 +698,11 @@ mod tests {
         // The same count over 12 months: shared.
         let same = medications_feature("-365d..0d", None);
         assert_eq!(same_as_polypharmacy(&same, index).as_deref(), Some("m"));
-        // Another window or another prefix: not the same count.
+        // Another window or another prefix, or every row (appliances too):
+        // not the same count.
         for other in [
+            medications_feature_where("-365d..0d", None, ""),
+            medications_feature_where("-365d..0d", None, "where = { medicine = false }\n"),
             medications_feature("-730d..0d", None),
             medications_feature("-365d..-1d", None),
             medications_feature("-365d..0d", Some(7)),

@@ -206,7 +206,8 @@ pub fn code_columns(table: &str) -> Option<(&'static str, Option<&'static str>)>
 /// A column derived from an event table's contract columns that features
 /// may read: `medications.ingredient`, the ingredient each row counts as
 /// (`contract::ingredient_key`: the BNF chemical substance where known,
-/// else `dmd:<code>` / `rxnorm:<code>`).
+/// else `dmd:<code>` / `rxnorm:<code>`). Features may also filter on the
+/// derived flag `medications.medicine` (`contract::MEDICINE`).
 pub fn derived_column(table: &TableSpec, column: &str) -> Option<&'static str> {
     (table.name == contract::MEDICATIONS.name && column == contract::INGREDIENT)
         .then_some(contract::INGREDIENT)
@@ -349,13 +350,15 @@ impl FeatureDef {
                 WhenNone::Null
             }
             (FeatureKind::Person(_), _) => WhenNone::Never,
+            // Null below 65 (codelists::EFI_MIN_AGE); a person of 65 or
+            // over with no coded deficit has an eFI of 0, "fit" (scored, not filled).
             (
                 FeatureKind::Score {
-                    score: Score::EfiCategory,
+                    score: Score::Efi | Score::EfiCategory,
                     ..
                 },
                 _,
-            ) => WhenNone::Text(crate::codelists::EfiCategory::Fit.label()),
+            ) => WhenNone::Null,
             (FeatureKind::Score { .. }, FeatureType::Number) => WhenNone::Zero,
             (_, FeatureType::Count) => WhenNone::Zero,
             (_, FeatureType::Flag) => WhenNone::False,
@@ -703,6 +706,19 @@ fn filter(
     column: &str,
     value: &toml::Value,
 ) -> Result<Filter, SpecError> {
+    // The derived flag `medications.medicine` (contract::MEDICINE).
+    if table.name == contract::MEDICATIONS.name && column == contract::MEDICINE {
+        return match value {
+            toml::Value::Boolean(b) => Ok(Filter::Bool {
+                column: column.into(),
+                value: *b,
+            }),
+            _ => Err(err(
+                &r.name,
+                format!("`where.{column}` must be true or false"),
+            )),
+        };
+    }
     let spec = table.column(column).ok_or_else(|| {
         err(
             &r.name,

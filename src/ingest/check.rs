@@ -116,6 +116,13 @@ pub struct MedicineCodes {
     pub product_code_rows: u64,
     /// Whether a dm+d → BNF map was given.
     pub dmd_bnf_map: bool,
+    /// Rows whose BNF code (given, or through the map) is in chapters
+    /// 18–23 (`contract::NON_MEDICINE_BNF_CHAPTERS`: diagnostic agents,
+    /// other preparations, dressings, appliances, incontinence and stoma
+    /// products): valid, but not medicines, so not in `medicines_12m` or
+    /// polypharmacy. Included in `bnf_substance_rows`.
+    #[serde(default)]
+    pub non_medicine_rows: u64,
 }
 
 impl MedicineCodes {
@@ -125,7 +132,8 @@ impl MedicineCodes {
             format!(
                 "medications: {} of {} rows have no BNF code{} and were counted by product code \
                  (dm+d or RxNorm), so polypharmacy and medicines_12m may over-count strengths \
-                 and brands of one ingredient{}",
+                 and brands of one ingredient, and count them as medicines with no BNF chapter \
+                 to exclude dressings and appliances by{}",
                 self.product_code_rows,
                 self.product_code_rows + self.bnf_substance_rows,
                 if self.dmd_bnf_map {
@@ -556,6 +564,13 @@ pub(crate) fn summary_plan(
                 .cast(DataType::UInt64)
                 .alias(SUBSTANCE_ROWS),
         );
+        aggregates.push(
+            non_medicine_rows(dmd_bnf, coded)
+                .filter(col(BROKEN).not())
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(NON_MEDICINE_ROWS),
+        );
     }
     if let Some(date) = main_date(source) {
         aggregates.push(
@@ -595,6 +610,8 @@ fn system_count(system: &str) -> String {
 /// Summary columns: valid medications rows counted by product code / by BNF substance.
 const PRODUCT_ROWS: &str = "__product_rows";
 const SUBSTANCE_ROWS: &str = "__substance_rows";
+/// Summary column: valid medications rows in BNF chapters 18–23.
+const NON_MEDICINE_ROWS: &str = "__non_medicine_rows";
 
 /// The medications columns under their [`typed`] names (bnf_code, code_system, code).
 fn typed_names() -> [String; 3] {
@@ -619,6 +636,51 @@ fn product_code_rows(dmd_bnf: Option<&Arc<DmdBnf>>) -> Expr {
             .fill_null(lit(false)));
     }
     substance.not()
+}
+
+/// Whether each medications row's BNF code — `bnf_code`, else `code` of
+/// `code_system` bnf, else a dm+d code's mapped BNF code — is in a chapter
+/// that holds no medicines (`contract::NON_MEDICINE_BNF_CHAPTERS`), from the
+/// typed columns, as [`product_code_rows`] does: the rows that
+/// `contract::ingredient_is_medicine` leaves out.
+fn non_medicine_rows(dmd_bnf: Option<&Arc<DmdBnf>>, coded: bool) -> Expr {
+    let chapters = || {
+        lit(Series::new(
+            "chapters".into(),
+            contract::NON_MEDICINE_BNF_CHAPTERS.to_vec(),
+        ))
+        .implode(false)
+    };
+    let not_medicine = |e: Expr| {
+        e.str()
+            .slice(lit(0), lit(2u64))
+            .is_in(chapters(), false)
+            .fill_null(lit(false))
+    };
+    let [bnf, system, code] = typed_names().map(|n| col(n).cast(DataType::String));
+    if !coded {
+        return not_medicine(bnf);
+    }
+    let given = |e: &Expr| e.clone().is_not_null().and(e.clone().neq(lit("")));
+    let no_bnf = given(&bnf).not();
+    let mut out = given(&bnf).and(not_medicine(bnf.clone())).or(no_bnf
+        .clone()
+        .and(system.clone().eq(lit("bnf")))
+        .and(not_medicine(code.clone())));
+    if let Some(map) = dmd_bnf {
+        let keys: Vec<String> = map
+            .iter()
+            .filter(|(_, b)| !contract::ingredient_is_medicine(b))
+            .map(|(d, _)| d.clone())
+            .collect();
+        if !keys.is_empty() {
+            let keys = Series::new("dmd".into(), keys);
+            out = out.or(no_bnf
+                .and(system.eq(lit("dmd")))
+                .and(code.is_in(lit(keys).implode(false), false)));
+        }
+    }
+    out.fill_null(lit(false))
 }
 
 /// The [`contract::ingredient_key`] of each row of the medications columns
@@ -662,6 +724,23 @@ pub(crate) fn ingredient_expr(
             .collect::<Vec<_>>(),
         |_, _| Ok(Field::new(contract::INGREDIENT.into(), DataType::String)),
     )
+}
+
+/// [`contract::ingredient_is_medicine`] of the [`contract::INGREDIENT`]
+/// column, elementwise: false for a BNF substance in chapters 18–23. A
+/// product key (`dmd:…`, `rxnorm:…`) begins with a letter, never a chapter,
+/// so it is a medicine without a test of its own.
+pub(crate) fn medicine_expr() -> Expr {
+    let chapters = Series::new(
+        "chapters".into(),
+        contract::NON_MEDICINE_BNF_CHAPTERS.to_vec(),
+    );
+    col(contract::INGREDIENT)
+        .str()
+        .slice(lit(0), lit(2u64))
+        .is_in(lit(chapters).implode(false), false)
+        .not()
+        .fill_null(lit(false))
 }
 
 /// Whether a scanned medications file has the coded form's columns
@@ -719,6 +798,7 @@ pub(crate) fn report_from(
             bnf_substance_rows: count(counts, SUBSTANCE_ROWS).map_err(fail)?,
             product_code_rows: count(counts, PRODUCT_ROWS).map_err(fail)?,
             dmd_bnf_map: dmd_bnf_given,
+            non_medicine_rows: count(counts, NON_MEDICINE_ROWS).map_err(fail)?,
         });
     }
     if main_date(source).is_some() {

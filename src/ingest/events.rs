@@ -16,7 +16,8 @@ use super::IngestError;
 use super::batch::{Batch, Collected, Slot};
 use super::check::{
     BROKEN, DmdBnf, Rejections, Rule, TableReport, ValidateOptions, check, has_coded_columns,
-    ingredient_expr, plan_table, rejections_sink, report_from, summarise, summary_plan, typed_rows,
+    ingredient_expr, medicine_expr, plan_table, rejections_sink, report_from, summarise,
+    summary_plan, typed_rows,
 };
 use super::locate::{TableSource, unreadable};
 use super::person_index::{PID, PersonIndex};
@@ -68,9 +69,12 @@ pub(super) fn plan_events(
         // The ingredient each row counts as (contract::ingredient_key), for
         // the features that read it; unused, it is never computed.
         let names = ["bnf_code", "code_system", "code"].map(String::from);
-        rows = rows.with_column(
-            ingredient_expr(&names, options.dmd_bnf.as_ref(), coded).alias(contract::INGREDIENT),
-        );
+        rows = rows
+            .with_column(
+                ingredient_expr(&names, options.dmd_bnf.as_ref(), coded)
+                    .alias(contract::INGREDIENT),
+            )
+            .with_column(medicine_expr().alias(contract::MEDICINE));
     }
     let pending = PendingTable {
         source: source.clone(),

@@ -226,7 +226,8 @@ fn run_on_a_bulk_export_with_a_gzipped_file_needs_no_other_flag() {
         .expect("medications validated");
     assert_eq!(
         medications["medicine_codes"],
-        serde_json::json!({"bnf_substance_rows": 0, "product_code_rows": 1, "dmd_bnf_map": false})
+        serde_json::json!({"bnf_substance_rows": 0, "product_code_rows": 1, "dmd_bnf_map": false,
+            "non_medicine_rows": 0})
     );
     assert!(
         stderr(&result).contains("1 of 1 rows have no BNF code and were counted by product code"),

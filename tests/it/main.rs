@@ -15,6 +15,7 @@ mod omop;
 mod operations;
 mod pipeline;
 mod publication;
+mod reasons;
 mod reference;
 mod report;
 mod support;

@@ -126,6 +126,7 @@ fn the_report_counts_valid_rows_by_the_level_they_are_counted_at() {
             bnf_substance_rows: 1,
             product_code_rows: 2,
             dmd_bnf_map: false,
+            non_medicine_rows: 0,
         }
     );
     let warning = without.warning().expect("product codes were counted");
@@ -143,6 +144,7 @@ fn the_report_counts_valid_rows_by_the_level_they_are_counted_at() {
             bnf_substance_rows: 2,
             product_code_rows: 1,
             dmd_bnf_map: true,
+            non_medicine_rows: 0,
         }
     );
     // BNF codes only: nothing to warn about.
@@ -153,6 +155,63 @@ fn the_report_counts_valid_rows_by_the_level_they_are_counted_at() {
     let plain = codes(&plain);
     assert_eq!((plain.bnf_substance_rows, plain.product_code_rows), (1, 0));
     assert_eq!(plain.warning(), None);
+}
+
+#[test]
+fn the_report_counts_rows_that_are_not_medicines() {
+    // Valid rows, by hand: 1 atorvastatin (chapter 2); 2 a dressing as
+    // bnf_code (chapter 20); 3 a colostomy bag cover as code_system bnf
+    // (23); 4 dm+d 322236009, which the map sends to lancets (21); 5 dm+d
+    // 322280009, mapped to paracetamol (chapter 4); 6 RxNorm, no chapter.
+    // Not medicines: rows 2, 3 and 4.
+    let rows = "person_id,date,bnf_code,code_system,code
+        P1,2025-01-01,0212000B0AAABAB,,
+        P1,2025-01-02,20030000022,,
+        P1,2025-01-03,,bnf,23251002500
+        P1,2025-01-04,,dmd,322236009
+        P1,2025-01-05,,dmd,322280009
+        P1,2025-01-06,,rxnorm,197361";
+    let map = [
+        ("322236009", "21010900435"),
+        ("322280009", "0407010H0AAAIAI"),
+    ];
+    let (_dir, extract) = load(rows, Some(&map));
+    let codes = extract
+        .report
+        .table("medications")
+        .and_then(|t| t.medicine_codes.clone())
+        .expect("medicine codes");
+    assert_eq!(
+        codes,
+        MedicineCodes {
+            bnf_substance_rows: 5,
+            product_code_rows: 1,
+            dmd_bnf_map: true,
+            non_medicine_rows: 3,
+        }
+    );
+    // The medicines: atorvastatin, paracetamol and the RxNorm product, 3.
+    let index = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
+    let set = FeatureSet::builtin().expect("catalogue");
+    let table = derive_features(&extract, index, &set).expect("features");
+    let frame = table
+        .frame
+        .sort(["person_id"], Default::default())
+        .expect("sort");
+    let medicines = frame
+        .column("medicines_12m")
+        .expect("medicines_12m")
+        .cast(&DataType::Int32)
+        .expect("int");
+    // P1 3; P2 has no prescriptions.
+    assert_eq!(
+        medicines
+            .i32()
+            .expect("i32")
+            .into_no_null_iter()
+            .collect::<Vec<_>>(),
+        vec![3, 0]
+    );
 }
 
 /// Every feature of the built-in catalogue for the extract, at 2025-03-31.
@@ -261,6 +320,7 @@ fn validate_warns_about_product_codes_until_it_is_given_the_map() {
         .expect("medications");
     assert_eq!(
         medications["medicine_codes"],
-        serde_json::json!({"bnf_substance_rows": 2, "product_code_rows": 0, "dmd_bnf_map": true})
+        serde_json::json!({"bnf_substance_rows": 2, "product_code_rows": 0, "dmd_bnf_map": true,
+            "non_medicine_rows": 0})
     );
 }

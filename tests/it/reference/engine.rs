@@ -214,7 +214,7 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         cost.map_or(Value::Null, |c| Value::Float(c as f64 / 100.0)),
     );
 
-    // Medicines: distinct ingredients at the finest level each row allows
+    // Medicines: distinct medicines, by ingredient at the finest level each row allows
     // (docs/data-contract.md, "medications"): a bnf_code's chemical substance
     // (first 9 characters); else a BNF `code`'s; else a dm+d code's through
     // the map; else the product code itself, named with its system.
@@ -239,6 +239,14 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
             (None, Some(system), Some(code)) => format!("{system} product {code}"),
             other => panic!("the generator wrote a medications row without a code: {other:?}"),
         };
+        // Medicines only (BNF chapters 1-15): a BNF code, given or mapped,
+        // in chapters 18-23 is a diagnostic agent, other preparation,
+        // dressing or appliance. A product with no BNF code has no chapter
+        // and counts.
+        let chapter: String = ingredient.chars().take(2).collect();
+        if ["18", "19", "20", "21", "22", "23"].contains(&chapter.as_str()) {
+            continue;
+        }
         ingredients.insert(ingredient);
     }
     let medicines = ingredients.len() as i64;
@@ -404,8 +412,9 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
             deficits.extend(lists.efi_of_snomed(&o.code));
         }
     }
+    // Reported only for people aged 65 and over on the index date (the
+    // population Clegg et al. 2016 validated it in): null below.
     let k = deficits.len() as i64 + i64::from(medicines >= 5);
-    put("efi", Value::Float(k as f64 / 36.0));
     // fit <= 0.12 (0-4 of 36), mild <= 0.24 (5-8), moderate <= 0.36 (9-12), severe (13+).
     let category = match k {
         0..=4 => "fit",
@@ -413,6 +422,12 @@ fn person(rows: &Rows, p: &Patient, index: NaiveDate) -> BTreeMap<String, Value>
         9..=12 => "moderate frailty",
         _ => "severe frailty",
     };
-    put("efi_category", Value::Text(category.into()));
+    if years >= 65 {
+        put("efi", Value::Float(k as f64 / 36.0));
+        put("efi_category", Value::Text(category.into()));
+    } else {
+        put("efi", Value::Null);
+        put("efi_category", Value::Null);
+    }
     out
 }

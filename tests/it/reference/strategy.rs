@@ -158,7 +158,9 @@ const SERVICES: &[&str] = &[
     "reablement",
     "other",
 ];
-/// Twelve BNF chemical substances (9 characters), so polypharmacy ≥ 10 happens.
+/// Twelve BNF chemical substances (9 characters), so polypharmacy ≥ 10
+/// happens, then five items of the BNF chapters that hold no medicines (18
+/// diagnosis, 19 other preparations, 20 dressings, 21 appliances, 23 stoma).
 const SUBSTANCES: &[&str] = &[
     "0501013B0",
     "0212000B0",
@@ -172,6 +174,11 @@ const SUBSTANCES: &[&str] = &[
     "0208020Z0",
     "0209000A0",
     "0602010V0",
+    "200300000",
+    "210109004",
+    "180300000",
+    "190400000",
+    "230506005",
 ];
 const PRESENTATIONS: &[&str] = &["AAABAB", "AAAHAH", "BBACAC"];
 
@@ -411,7 +418,8 @@ pub fn person() -> impl Strategy<Value = PersonSpec> {
     ];
     (
         (
-            prop_oneof![3 => 0u32..100, 1 => Just(0u32), 1 => 80u32..110],
+            // 64-65: either side of the age the eFI is reported from.
+            prop_oneof![3 => 0u32..100, 1 => Just(0u32), 1 => 80u32..110, 1 => 64u32..=65],
             prop_oneof![3 => Just(0i64), 1 => -1i64..=1, 1 => 0i64..365],
             prop_oneof![
                 1 => Just(0i64),

@@ -3,14 +3,19 @@
 //! A term's contribution is its coefficient times the person's standardised
 //! value: how far that term moves the person's log-odds above or below the
 //! average person in the training population. Terms reading the same feature
-//! (age and its hinges) are added together; the features with the largest
-//! positive contributions are the reasons, worded from the person's own values.
+//! (age and its hinges) are added together. A feature is a reason when its
+//! contribution is positive (above [`MIN_CONTRIBUTION`]) **and** the person's
+//! value is clinically notable by the feature's rule in [`rules`] (IMD
+//! deciles 1–2, moderate or severe frailty, one or more emergency
+//! admissions, …): above-average is not enough, since a decile-6 area or a
+//! fit person's eFI can sit above a population mean. Features without a rule
+//! are never reasons. The reasons are the notable features with the largest
+//! contributions, worded from the person's own values.
 //!
 //! Each feature column is read once into a typed array before the loop, and
 //! rows are worked on in parallel chunks. A person's reasons depend only on
 //! their own row, so the result is the same for any thread count or row order.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use polars::prelude::*;
@@ -18,6 +23,9 @@ use rayon::prelude::*;
 
 use super::{ModelError, Result};
 use crate::model::{DesignMatrix, ModelFile};
+
+pub mod rules;
+use rules::ReasonRule;
 
 /// How many reasons each person gets.
 pub const TOP_REASONS: usize = 3;
@@ -137,6 +145,7 @@ impl Plan<'_> {
         let mut person: Vec<f64> = Vec::with_capacity(n_features);
         let mut order: Vec<usize> = Vec::with_capacity(n_features);
         let mut text = String::new();
+        let mut chosen: [String; TOP_REASONS] = Default::default();
         for block in rows.clone().step_by(BLOCK) {
             let end = (block + BLOCK).min(rows.end);
             totals.fill(0.0);
@@ -169,8 +178,13 @@ impl Plan<'_> {
                         break;
                     }
                     if let Some(words) = self.values[k].words(block + i, &self.words[k], &mut text)
+                        // Two features can say the same (imd_decile and
+                        // imd_quintile): the person's list says it once.
+                        && !chosen[..found].iter().any(|c| c == words)
                     {
                         builders[found].append_value(words);
+                        chosen[found].clear();
+                        chosen[found].push_str(words);
                         found += 1;
                     }
                 }
@@ -251,11 +265,11 @@ impl Values<'_> {
             Values::Text(v) => {
                 let text = *v.get(row)?;
                 let number = text.and_then(|s| AnyValue::String(s).extract::<f64>());
-                words.wording.write(number, text, buf)
+                write_rule(words.rule, number, text, buf)
             }
             Values::Cells(c) => c
                 .get(row)
-                .is_ok_and(|value| write_any(&value, &words.wording, buf)),
+                .is_ok_and(|value| write_any(&value, words.rule, buf)),
         };
         if written { Some(buf.as_str()) } else { None }
     }
@@ -330,19 +344,31 @@ fn lines<T: Copy>(values: &[T], rows: Range<usize>) {
 }
 
 /// The words for one `AnyValue`, read the way [`Values::words`] reads typed values.
-fn write_any(value: &AnyValue, wording: &Wording, out: &mut String) -> bool {
+fn write_any(value: &AnyValue, rule: Option<&ReasonRule>, out: &mut String) -> bool {
     if let AnyValue::Boolean(false) = value {
         // A flag is a reason only when it is set.
         return false;
     }
-    wording.write(value.extract::<f64>(), value.get_str(), out)
+    write_rule(rule, value.extract::<f64>(), value.get_str(), out)
 }
 
-/// Words for one feature value of one person; `None` when there is nothing to say.
+/// The words of `rule` for a value, written into `out`; false, with nothing
+/// written, when the feature has no rule or the value is not notable.
+fn write_rule(
+    rule: Option<&ReasonRule>,
+    number: Option<f64>,
+    text: Option<&str>,
+    out: &mut String,
+) -> bool {
+    rule.is_some_and(|r| r.write(number, text, out))
+}
+
+/// Words for one feature value of one person; `None` when it is not a
+/// reason (no rule for the feature, or a value its rule does not call notable).
 pub fn describe(feature: &str, column: &Column, row: usize) -> Option<String> {
     let value = column.get(row).ok()?;
     let mut out = String::new();
-    write_any(&value, &Wording::new(feature), &mut out).then_some(out)
+    write_any(&value, rules::rule(feature), &mut out).then_some(out)
 }
 
 /// Whole numbers below this are worded once per feature, not once per person.
@@ -350,23 +376,22 @@ const SMALL: usize = 256;
 
 /// A feature's wording, with the words for its small whole numbers written in advance.
 struct Words {
-    wording: Wording,
+    /// The feature's reason rule; `None`: never a reason.
+    rule: Option<&'static ReasonRule>,
     /// `small[k]`: the words for the number `k` (and no text), `None` when there is nothing to say.
     small: Vec<Option<Box<str>>>,
 }
 
 impl Words {
     fn new(feature: &str) -> Words {
-        let wording = Wording::new(feature);
+        let rule = rules::rule(feature);
         let small = (0..SMALL)
             .map(|k| {
                 let mut out = String::new();
-                wording
-                    .write(Some(k as f64), None, &mut out)
-                    .then(|| out.into_boxed_str())
+                write_rule(rule, Some(k as f64), None, &mut out).then(|| out.into_boxed_str())
             })
             .collect();
-        Words { wording, small }
+        Words { rule, small }
     }
 
     /// The words for a value read as a number (no text), written into `buf`
@@ -375,7 +400,7 @@ impl Words {
         match number.and_then(small_index) {
             Some(k) => self.small[k].as_deref(),
             None => {
-                if self.wording.write(number, None, buf) {
+                if write_rule(self.rule, number, None, buf) {
                     Some(buf.as_str())
                 } else {
                     None
@@ -389,147 +414,6 @@ impl Words {
 fn small_index(n: f64) -> Option<usize> {
     let k = n as usize;
     (k < SMALL && k as f64 == n && n.is_sign_positive()).then_some(k)
-}
-
-/// How a feature's value is put into words, chosen once per feature.
-enum Wording {
-    Age,
-    Sex,
-    ImdDecile,
-    EmergencyAdmissions12m,
-    AeAttendances12m,
-    Medicines12m,
-    Charlson,
-    BedDays12m,
-    EmergencyAdmissions12To24m,
-    OutpatientAttendances12m,
-    LtcCount,
-    Efi,
-    Hfrs,
-    CareHomeResident,
-    SocialCareActive,
-    /// Any other feature: `name with spaces = value`.
-    Other(String),
-}
-
-impl Wording {
-    fn new(feature: &str) -> Wording {
-        match feature {
-            "age" => Wording::Age,
-            "sex" => Wording::Sex,
-            "imd_decile" => Wording::ImdDecile,
-            "emergency_admissions_12m" => Wording::EmergencyAdmissions12m,
-            "ae_attendances_12m" => Wording::AeAttendances12m,
-            "medicines_12m" => Wording::Medicines12m,
-            "charlson_index" | "charlson_quan_2011" => Wording::Charlson,
-            "bed_days_12m" => Wording::BedDays12m,
-            "emergency_admissions_12_24m" => Wording::EmergencyAdmissions12To24m,
-            "outpatient_attendances_12m" => Wording::OutpatientAttendances12m,
-            "ltc_count" => Wording::LtcCount,
-            "efi" => Wording::Efi,
-            "hfrs" => Wording::Hfrs,
-            "care_home_resident" => Wording::CareHomeResident,
-            "social_care_active" => Wording::SocialCareActive,
-            other => Wording::Other(other.replace('_', " ")),
-        }
-    }
-
-    /// Writes the words for a value read as `number` and `text` into `out`;
-    /// false, with nothing written, when there is nothing to say.
-    fn write(&self, number: Option<f64>, text: Option<&str>, out: &mut String) -> bool {
-        let n = number.unwrap_or(0.0);
-        let plural = |one: &'static str, many: &'static str| {
-            if (n - 1.0).abs() < f64::EPSILON {
-                one
-            } else {
-                many
-            }
-        };
-        // Writing into a String cannot fail.
-        let _ = match self {
-            Wording::Age => match number {
-                Some(v) => write!(out, "aged {}", v as i64),
-                None => return false,
-            },
-            Wording::Sex => match text {
-                Some("F") => write!(out, "female"),
-                Some("M") => write!(out, "male"),
-                _ => return false,
-            },
-            Wording::ImdDecile => match number {
-                Some(v) => write!(out, "lives in a deprived area (IMD decile {})", v as i64),
-                None => return false,
-            },
-            Wording::EmergencyAdmissions12m => write!(
-                out,
-                "{} emergency {} in the last 12 months",
-                n as i64,
-                plural("admission", "admissions")
-            ),
-            Wording::AeAttendances12m => write!(
-                out,
-                "{} A&E {} in the last 12 months",
-                n as i64,
-                plural("attendance", "attendances")
-            ),
-            Wording::Medicines12m => write!(
-                out,
-                "{} {} in the last 12 months",
-                n as i64,
-                plural("medicine", "different medicines")
-            ),
-            Wording::Charlson => write!(
-                out,
-                "multiple long-term conditions (Charlson index {})",
-                n as i64
-            ),
-            Wording::BedDays12m => {
-                write!(
-                    out,
-                    "{} bed days in hospital in the last 12 months",
-                    n as i64
-                )
-            }
-            Wording::EmergencyAdmissions12To24m => write!(
-                out,
-                "{} emergency {} 1 to 2 years ago",
-                n as i64,
-                plural("admission", "admissions")
-            ),
-            Wording::OutpatientAttendances12m => write!(
-                out,
-                "{} outpatient {} in the last 12 months",
-                n as i64,
-                plural("appointment", "appointments")
-            ),
-            Wording::LtcCount => write!(
-                out,
-                "{} long-term {}",
-                n as i64,
-                plural("condition", "conditions")
-            ),
-            Wording::Efi => write!(
-                out,
-                "{} (eFI {n:.2})",
-                crate::codelists::efi_category(n).label()
-            ),
-            Wording::Hfrs => write!(out, "hospital frailty risk score {n:.1}"),
-            Wording::CareHomeResident => write!(out, "lives in a care home"),
-            Wording::SocialCareActive => write!(out, "receives adult social care"),
-            Wording::Other(name) => match (number, text) {
-                (Some(v), _) => {
-                    if v.fract() == 0.0 {
-                        write!(out, "{name} = {}", v as i64)
-                    } else {
-                        write!(out, "{name} = {v:.2}")
-                    }
-                }
-                (None, Some(t)) => write!(out, "{name} = {t}"),
-                _ => return false,
-            },
-        };
-        true
-    }
 }
 
 #[cfg(test)]
@@ -584,10 +468,13 @@ mod tests {
             reasons.person(0),
             vec!["3 emergency admissions in the last 12 months", "aged 87"]
         );
-        // Person 2: admissions −0.4, age −0.5, medicines +0.2 → one reason.
-        assert_eq!(reasons.person(1), vec!["1 medicine in the last 12 months"]);
+        // Person 2: admissions −0.4, age −0.5, medicines +0.2: one medicine
+        // raises this person's risk above the average person's, but is not
+        // polypharmacy (10 or more), so it is no reason.
+        assert_eq!(reasons.person(1), Vec::<&str>::new());
         let [first, second, third] = reasons.into_columns();
         assert_eq!(first.name().as_str(), "reason_1");
+        assert_eq!(first.null_count(), 1);
         assert_eq!(second.null_count(), 1);
         assert_eq!(third.null_count(), 2);
     }
@@ -609,8 +496,8 @@ mod tests {
             1,
             vec![
                 Column::new("care_home_resident".into(), [false]),
-                Column::new("ltc_count".into(), [1u32]),
-                Column::new("hfrs".into(), [5.34f64]),
+                Column::new("ltc_count".into(), [2u32]),
+                Column::new("hfrs".into(), [16.34f64]),
                 Column::new("age".into(), [Some(90i32)]),
             ],
         )
@@ -624,9 +511,93 @@ mod tests {
         assert_eq!(
             reasons.person(0),
             vec![
-                "1 long-term condition",
-                "hospital frailty risk score 5.3",
+                "2 long-term conditions",
+                "high hospital frailty risk score (16.3)",
                 "aged 90"
+            ]
+        );
+    }
+
+    /// One term per feature, each with coefficient `w`.
+    fn terms(features: &[(&str, f64)]) -> Vec<Term> {
+        features
+            .iter()
+            .map(|(f, w)| {
+                let mut t = Term::new(f, f, Transform::Linear);
+                t.coefficient = *w;
+                t
+            })
+            .collect()
+    }
+
+    #[test]
+    fn raising_risk_is_not_enough_the_value_must_be_notable() {
+        // imd_decile has a negative coefficient, so a decile below the mean
+        // raises risk; efi 0.08 above a mean of 0.05 raises it too. Person 1
+        // (decile 6, eFI 0.08, female, 1 A&E attendance) has four positive
+        // contributions and not one notable value; person 2 (decile 2, eFI
+        // 0.31, 2 attendances) has three.
+        let m = model(terms(&[
+            ("imd_decile", -0.4),
+            ("efi", 0.6),
+            ("sex", 0.3),
+            ("ae_attendances_12m", 0.2),
+        ]));
+        let frame = DataFrame::new(
+            2,
+            vec![
+                Column::new("imd_decile".into(), [6i32, 2]),
+                Column::new("efi".into(), [0.08f64, 0.31]),
+                Column::new("sex".into(), ["F", "F"]),
+                Column::new("ae_attendances_12m".into(), [1u32, 2]),
+            ],
+        )
+        .expect("frame");
+        // Standardised: decile −0.5 (below the mean), efi +0.5, sex +1, A&E +1.
+        let x = DesignMatrix {
+            rows: 2,
+            columns: vec![vec![-0.5; 2], vec![0.5; 2], vec![1.0; 2], vec![1.0; 2]],
+        };
+        let reasons = top_reasons(&m, &x, &frame).expect("reasons");
+        assert_eq!(reasons.person(0), Vec::<&str>::new());
+        // Contributions: efi 0.6·0.5 = 0.3 = sex 0.3 (no rule) > decile
+        // 0.4·0.5 = 0.2 = A&E 0.2 (the tie goes to the earlier feature).
+        assert_eq!(
+            reasons.person(1),
+            vec![
+                "moderate frailty (eFI 0.31)",
+                "lives in one of the 20% most deprived areas of England",
+                "2 A&E attendances in the last 12 months"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_same_words_from_two_features_are_said_once() {
+        let m = model(terms(&[
+            ("imd_decile", -0.4),
+            ("imd_quintile", -0.3),
+            ("age", 0.1),
+        ]));
+        let frame = DataFrame::new(
+            1,
+            vec![
+                Column::new("imd_decile".into(), [1i32]),
+                Column::new("imd_quintile".into(), [1i32]),
+                Column::new("age".into(), [80i32]),
+            ],
+        )
+        .expect("frame");
+        let x = DesignMatrix {
+            rows: 1,
+            columns: vec![vec![-2.0], vec![-2.0], vec![1.0]],
+        };
+        let reasons = top_reasons(&m, &x, &frame).expect("reasons");
+        assert_eq!(
+            reasons.person(0),
+            vec![
+                "lives in one of the 20% most deprived areas of England",
+                "aged 80"
             ]
         );
     }
@@ -671,91 +642,84 @@ mod tests {
                 .filter(|&k| totals[k] > MIN_CONTRIBUTION)
                 .collect();
             order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
-            let reasons = order
-                .into_iter()
-                .filter_map(|k| reference_describe(features[k], &columns[k], row))
-                .take(TOP_REASONS)
-                .collect();
+            let mut reasons: Vec<String> = Vec::new();
+            for k in order {
+                if let Some(r) = reference_describe(features[k], &columns[k], row)
+                    && !reasons.contains(&r)
+                    && reasons.len() < TOP_REASONS
+                {
+                    reasons.push(r);
+                }
+            }
             out.push(reasons);
         }
         out
     }
 
+    /// The reason rules of docs/outputs.md for the features of the random
+    /// populations, written out again one by one (not through `rules`).
     fn reference_describe(feature: &str, column: &Column, row: usize) -> Option<String> {
         let value = column.get(row).ok()?;
         if let AnyValue::Boolean(false) = value {
             return None;
         }
         let number = value.extract::<f64>();
-        let text = value.get_str().map(str::to_string);
-        let n = number.unwrap_or(0.0);
-        let plural = |one: &str, many: &str| {
-            if (n - 1.0).abs() < f64::EPSILON {
-                one.to_string()
-            } else {
-                many.to_string()
-            }
+        let count = |min: f64, one: &str, many: &str| {
+            let n = number.filter(|n| *n >= min)?;
+            Some(format!(
+                "{} {}",
+                n as i64,
+                if n == 1.0 { one } else { many }
+            ))
         };
-        Some(match feature {
-            "age" => format!("aged {}", number? as i64),
-            "sex" => match text.as_deref()? {
-                "F" => "female".into(),
-                "M" => "male".into(),
-                _ => return None,
-            },
-            "imd_decile" => format!("lives in a deprived area (IMD decile {})", number? as i64),
-            "emergency_admissions_12m" => format!(
-                "{} emergency {} in the last 12 months",
-                n as i64,
-                plural("admission", "admissions")
+        let set = |words: &str| (number == Some(1.0)).then(|| words.to_string());
+        match feature {
+            "age" => number
+                .filter(|a| *a >= 75.0)
+                .map(|a| format!("aged {}", a as i64)),
+            "imd_decile" => number
+                .filter(|d| *d == 1.0 || *d == 2.0)
+                .map(|_| "lives in one of the 20% most deprived areas of England".to_string()),
+            "emergency_admissions_12m" => count(
+                1.0,
+                "emergency admission in the last 12 months",
+                "emergency admissions in the last 12 months",
             ),
-            "ae_attendances_12m" => format!(
-                "{} A&E {} in the last 12 months",
-                n as i64,
-                plural("attendance", "attendances")
+            "ae_attendances_12m" => count(
+                2.0,
+                "A&E attendance in the last 12 months",
+                "A&E attendances in the last 12 months",
             ),
-            "medicines_12m" => format!(
-                "{} {} in the last 12 months",
-                n as i64,
-                plural("medicine", "different medicines")
+            "medicines_12m" => count(
+                10.0,
+                "medicine in the last 12 months (polypharmacy)",
+                "different medicines in the last 12 months (polypharmacy)",
             ),
-            "charlson_index" | "charlson_quan_2011" => format!(
-                "multiple long-term conditions (Charlson index {})",
-                n as i64
+            "charlson_index" => number
+                .filter(|c| *c >= 3.0)
+                .map(|c| format!("Charlson comorbidity index {}", c as i64)),
+            "bed_days_12m" => count(
+                7.0,
+                "night in hospital in the last 12 months",
+                "nights in hospital in the last 12 months",
             ),
-            "bed_days_12m" => format!("{} bed days in hospital in the last 12 months", n as i64),
-            "emergency_admissions_12_24m" => format!(
-                "{} emergency {} 1 to 2 years ago",
-                n as i64,
-                plural("admission", "admissions")
+            "outpatient_attendances_12m" => count(
+                10.0,
+                "outpatient appointment in the last 12 months",
+                "outpatient appointments in the last 12 months",
             ),
-            "outpatient_attendances_12m" => format!(
-                "{} outpatient {} in the last 12 months",
-                n as i64,
-                plural("appointment", "appointments")
-            ),
-            "ltc_count" => format!(
-                "{} long-term {}",
-                n as i64,
-                plural("condition", "conditions")
-            ),
-            "efi" => format!("{} (eFI {n:.2})", crate::codelists::efi_category(n).label()),
-            "hfrs" => format!("hospital frailty risk score {n:.1}"),
-            "care_home_resident" => "lives in a care home".into(),
-            "social_care_active" => "receives adult social care".into(),
-            other => match (number, text) {
-                (Some(v), _) => {
-                    let v = if v.fract() == 0.0 {
-                        format!("{}", v as i64)
-                    } else {
-                        format!("{v:.2}")
-                    };
-                    format!("{} = {v}", other.replace('_', " "))
-                }
-                (None, Some(t)) => format!("{} = {t}", other.replace('_', " ")),
-                _ => return None,
-            },
-        })
+            "ltc_count" => count(2.0, "long-term condition", "long-term conditions"),
+            "efi" => number.filter(|e| *e > 0.24).map(|e| {
+                let category = if e > 0.36 { "severe" } else { "moderate" };
+                format!("{category} frailty (eFI {e:.2})")
+            }),
+            "hfrs" => number
+                .filter(|h| *h > 15.0)
+                .map(|h| format!("high hospital frailty risk score ({h:.1})")),
+            "care_home_resident" => set("lives in a care home"),
+            "social_care_active" => set("receives adult social care"),
+            _ => None,
+        }
     }
 
     // --- random populations: every column type, nulls, ties and the threshold ---
@@ -821,15 +785,28 @@ mod tests {
                 })
                 .collect()
         };
-        let age = ints(&mut rng, 0.1);
+        // Either side of 75 as well.
+        let age: Vec<Option<i32>> = ints(&mut rng, 0.1)
+            .into_iter()
+            .map(|a| {
+                a.map(|a| {
+                    if a == 2 {
+                        73 + rng.random_range(0..4)
+                    } else {
+                        a
+                    }
+                })
+            })
+            .collect();
         let imd = ints(&mut rng, 0.2);
         let admissions: Vec<u32> = (0..rows).map(|_| rng.random_range(0..4)).collect();
         let ae: Vec<i32> = ints(&mut rng, 0.0)
             .into_iter()
             .map(|v| v.unwrap_or(0))
             .collect();
+        // Either side of polypharmacy (10).
         let medicines: Vec<f64> = (0..rows)
-            .map(|_| f64::from(rng.random_range(0..3)))
+            .map(|_| f64::from(rng.random_range(7..13)))
             .collect();
         // Without nulls, in each numeric type read in place.
         let charlson: Vec<i64> = ints(&mut rng, 0.0)
@@ -986,16 +963,15 @@ mod tests {
 
     #[test]
     fn describe_words_one_cell() {
-        let column = Column::new("medicines_12m".into(), [Some(1i32), None]);
+        let column = Column::new("medicines_12m".into(), [Some(12i32), None, Some(9)]);
         assert_eq!(
             describe("medicines_12m", &column, 0).as_deref(),
-            Some("1 medicine in the last 12 months")
+            Some("12 different medicines in the last 12 months (polypharmacy)")
         );
-        assert_eq!(
-            describe("medicines_12m", &column, 1).as_deref(),
-            Some("0 different medicines in the last 12 months")
-        );
+        // Unknown, and nine medicines, are not reasons.
+        assert_eq!(describe("medicines_12m", &column, 1), None);
         assert_eq!(describe("medicines_12m", &column, 2), None);
+        assert_eq!(describe("medicines_12m", &column, 3), None);
         let flag = Column::new("care_home_resident".into(), [false]);
         assert_eq!(describe("care_home_resident", &flag, 0), None);
     }
