@@ -201,7 +201,8 @@ fn evaluation_data(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
         out,
         "- **Holdout:** {} people ({} with the outcome) from the training extract, not used \
          for fitting or choosing the penalty.",
-        m.holdout.n, m.holdout.outcomes
+        m.holdout.n,
+        count(m.holdout.outcomes)
     );
     if let Some(e) = e {
         let c = &e.context;
@@ -218,7 +219,7 @@ fn evaluation_data(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
         let _ = writeln!(
             out,
             "- **Evaluation below:** {} people{}.",
-            e.overall.n,
+            count(e.overall.n),
             if what.is_empty() {
                 String::new()
             } else {
@@ -233,8 +234,9 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
     out.push_str("## Metrics\n\n");
     let _ = writeln!(
         out,
-        "Holdout recorded at training: AUC {:.4}, Brier score {:.4}.\n",
-        m.holdout.auc, m.holdout.brier
+        "Holdout recorded at training: AUC {}, Brier score {}.\n",
+        fixed(m.holdout.auc, 4),
+        fixed(m.holdout.brier, 4)
     );
     let Some(e) = e else {
         out.push_str(
@@ -248,6 +250,40 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
     out.push_str("\n### By subgroup\n\n");
     out.push_str(&subgroup_table(&e.subgroups));
     out.push('\n');
+    out.push_str(&disclosure_note(e));
+}
+
+/// How the card's counts were controlled, and what was withheld where.
+fn disclosure_note(e: &Evaluation) -> String {
+    let mut out = match &e.disclosure {
+        Some(d) => format!(
+            "Counts of people pass disclosure control ({}): counts of 1–{} are withheld \
+             (shown as “withheld”, never 0) and other counts are rounded ({}); rates are \
+             computed from the rounded counts, and any figure that describes 1–{} people is \
+             withheld.\n",
+            d.profile, d.redact_at_or_below, d.rounding, d.redact_at_or_below
+        ),
+        None => "**Exact counts:** this evaluation was recorded before strata applied \
+                 disclosure control. Re-run `strata evaluate` or retrain before sharing this card.\n"
+            .into(),
+    };
+    let notes: Vec<String> =
+        std::iter::once(("overall".to_string(), e.overall.withheld.as_deref()))
+            .chain(e.subgroups.iter().map(|s| {
+                (
+                    format!("{} = {}", s.attribute, s.group),
+                    s.withheld.as_deref(),
+                )
+            }))
+            .filter_map(|(what, note)| note.map(|n| format!("- {what}: {n}")))
+            .collect();
+    if !notes.is_empty() {
+        out.push_str("\nWithheld:\n\n");
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out.push('\n');
+    out
 }
 
 /// The evaluation at a later index date, when training made one: how the
@@ -274,6 +310,7 @@ fn temporal(out: &mut String, m: &ModelFile) {
     out.push_str("\n### By subgroup\n\n");
     out.push_str(&subgroup_table(&e.subgroups));
     out.push('\n');
+    out.push_str(&disclosure_note(e));
 }
 
 fn overall_table(o: &Metrics, e: &Evaluation) -> String {
@@ -282,7 +319,7 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
         _ => format!("{:.4}", a.auc),
     });
     let mut rows = vec![
-        vec!["People".into(), o.n.to_string()],
+        vec!["People".into(), count(o.n)],
         vec!["Prevalence".into(), opt_percent(o.prevalence)],
         vec!["AUC".into(), auc],
         vec!["AUPRC (average precision)".into(), fixed(o.auprc, 4)],
@@ -322,7 +359,7 @@ fn top_table(o: &Metrics) -> String {
         .map(|t| {
             vec![
                 format!("top {}", opt_percent(Some(t.share))),
-                t.flagged.to_string(),
+                count(t.flagged),
                 opt_percent(t.ppv),
                 opt_percent(t.sensitivity),
             ]
@@ -356,7 +393,7 @@ fn subgroup_table(groups: &[Subgroup]) -> String {
             Some(m) => vec![
                 s.attribute.clone(),
                 s.group.clone(),
-                s.n.to_string(),
+                count(s.n),
                 m.auc.map_or("n/a".into(), |a| format!("{:.3}", a.auc)),
                 fixed(m.calibration.slope, 2),
                 fixed(m.calibration.intercept, 2),
@@ -365,7 +402,14 @@ fn subgroup_table(groups: &[Subgroup]) -> String {
                 } else {
                     s.flags
                         .iter()
-                        .map(|f| format!("**{}** {:+.3}", f.kind.label(), f.value))
+                        .map(|f| {
+                            format!(
+                                "**{}** {}",
+                                f.kind.label(),
+                                f.value
+                                    .map_or("(value withheld)".into(), |v| format!("{v:+.3}"))
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("; ")
                 },
@@ -469,6 +513,11 @@ fn limitations(out: &mut String, m: &ModelFile) {
 
 fn percent(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
+}
+
+/// A published count, or `withheld` (never 0 for a withheld count).
+fn count(v: Option<u64>) -> String {
+    v.map_or_else(|| "withheld".into(), |n| n.to_string())
 }
 
 fn opt_percent(x: Option<f64>) -> String {
@@ -596,8 +645,15 @@ mod tests {
                 })
                 .collect(),
         }];
-        let e =
-            evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default()).expect("valid");
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &groups,
+            None,
+            &EvaluateOptions::default(),
+            &crate::governance::disclosure::DisclosureProfile::default(),
+        )
+        .expect("valid");
         let card = render_card(&model(true), Some(&e));
         assert!(card.contains("### By subgroup"));
         assert!(

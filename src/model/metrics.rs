@@ -219,10 +219,10 @@ pub fn top_share(ranked: &Ranked, share: f64) -> TopShare {
     let true_positives = ranked.outcome[..flagged].iter().filter(|&&y| y).count() as u64;
     TopShare {
         share,
-        target: target as u64,
-        flagged: flagged as u64,
+        target: Some(target as u64),
+        flagged: Some(flagged as u64),
         threshold,
-        true_positives,
+        true_positives: Some(true_positives),
         ppv: (flagged > 0).then(|| true_positives as f64 / flagged as f64),
         sensitivity: (events > 0).then(|| true_positives as f64 / events as f64),
     }
@@ -478,38 +478,47 @@ mod tests {
         assert_eq!(r.events(), 5);
         // 0.5% of 20 = 0.1 → target 1: only 0.90 (event). PPV 1, sensitivity 1/5.
         let t = top_share(&r, 0.005);
-        assert_eq!((t.target, t.flagged, t.true_positives), (1, 1, 1));
+        assert_eq!(
+            (t.target, t.flagged, t.true_positives),
+            (Some(1), Some(1), Some(1))
+        );
         assert_eq!(
             (t.threshold, t.ppv, t.sensitivity),
             (Some(0.9), Some(1.0), Some(0.2))
         );
         // 5% of 20 = 1 exactly (not 2): the same person.
         let t = top_share(&r, 0.05);
-        assert_eq!((t.target, t.flagged), (1, 1));
+        assert_eq!((t.target, t.flagged), (Some(1), Some(1)));
         // 10% → 2: 0.90 E, 0.80 −. PPV ½.
         let t = top_share(&r, 0.10);
-        assert_eq!((t.flagged, t.true_positives, t.ppv), (2, 1, Some(0.5)));
+        assert_eq!(
+            (t.flagged, t.true_positives, t.ppv),
+            (Some(2), Some(1), Some(0.5))
+        );
         // 20% → target 4, the 4th risk is 0.60, tied with the 5th: both flagged.
         // Flagged: 0.90 E, 0.80 −, 0.70 E, 0.60 E, 0.60 − → 3 events of 5: PPV 3/5, sens 3/5.
         let t = top_share(&r, 0.20);
-        assert_eq!((t.target, t.flagged, t.true_positives), (4, 5, 3));
+        assert_eq!(
+            (t.target, t.flagged, t.true_positives),
+            (Some(4), Some(5), Some(3))
+        );
         assert_eq!(
             (t.threshold, t.ppv, t.sensitivity),
             (Some(0.6), Some(0.6), Some(0.6))
         );
         // 30% → 6: adds 0.50 E → 4 of 6.
         let t = top_share(&r, 0.30);
-        assert_eq!((t.flagged, t.true_positives), (6, 4));
+        assert_eq!((t.flagged, t.true_positives), (Some(6), Some(4)));
         // Everyone: PPV = prevalence, sensitivity 1. Nobody: no PPV.
         let t = top_share(&r, 1.0);
         assert_eq!(
             (t.flagged, t.ppv, t.sensitivity),
-            (20, Some(0.25), Some(1.0))
+            (Some(20), Some(0.25), Some(1.0))
         );
         let t = top_share(&r, 0.0);
         assert_eq!(
             (t.target, t.flagged, t.threshold, t.ppv),
-            (0, 0, None, None)
+            (Some(0), Some(0), None, None)
         );
     }
 
@@ -518,7 +527,7 @@ mod tests {
         let t = top_share(&ranked(&[], &[]), 0.05);
         assert_eq!(
             (t.target, t.flagged, t.ppv, t.sensitivity),
-            (0, 0, None, None)
+            (Some(0), Some(0), None, None)
         );
     }
 

@@ -19,10 +19,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainingSummary {
     pub index_date: chrono::NaiveDate,
-    /// People in the training set (excluding the holdout).
+    /// People in the training set (excluding the holdout), rounded by the
+    /// disclosure profile (files written before disclosure control hold the
+    /// exact number).
     pub n_train: u64,
+    /// People in the holdout, rounded likewise.
     pub n_holdout: u64,
-    /// Share of training people with the outcome.
+    /// Share of training people with the outcome, computed from the rounded
+    /// counts (so it reveals nothing they do not).
     pub outcome_prevalence: f64,
     /// L2 penalty per person chosen by cross-validation.
     pub lambda: f64,
@@ -38,10 +42,14 @@ pub struct TrainingSummary {
 /// Discrimination and accuracy on the holdout.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HoldoutMetrics {
-    pub auc: f64,
-    pub brier: f64,
+    /// `None` when withheld: the holdout has 1–t people with (or without)
+    /// the outcome, so the AUC would describe them.
+    pub auc: Option<f64>,
+    pub brier: Option<f64>,
+    /// Rounded.
     pub n: u64,
-    pub outcomes: u64,
+    /// Rounded; `None` when withheld (1–t, or 1–t without the outcome).
+    pub outcomes: Option<u64>,
 }
 
 /// A trained model.
@@ -216,6 +224,23 @@ pub struct Evaluation {
     pub record_oracle_auc: Option<AucEstimate>,
     pub subgroups: Vec<Subgroup>,
     pub options: EvaluateOptions,
+    /// The disclosure control its figures passed (see
+    /// `model::published`). `None` in evaluations made before strata
+    /// controlled them (older model files), whose counts are exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<DisclosureApplied>,
+}
+
+/// The small-number rule an evaluation's figures passed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DisclosureApplied {
+    /// The disclosure profile, as written in configuration (`opensafely`).
+    pub profile: String,
+    /// Counts of 1 to this many people are withheld (null), and so is every
+    /// figure that describes them.
+    pub redact_at_or_below: u64,
+    /// How the other counts were rounded, in words (`nearest 5`).
+    pub rounding: String,
 }
 
 /// What was evaluated, for the record (all optional; the caller fills them).
@@ -261,10 +286,11 @@ pub struct Limits {
 /// All metrics of one set of people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
-    pub n: u64,
-    /// People with the outcome.
-    pub events: u64,
-    /// events / n.
+    /// People; rounded, `None` when withheld (see [`DisclosureApplied`]).
+    pub n: Option<u64>,
+    /// People with the outcome; rounded, `None` when withheld.
+    pub events: Option<u64>,
+    /// events / n, of the published (rounded) counts.
     pub prevalence: Option<f64>,
     pub mean_risk: Option<f64>,
     /// AUC (ROC) with DeLong SE and 95% CI.
@@ -284,6 +310,9 @@ pub struct Metrics {
     /// Precision–recall curve points (recall, precision), thinned likewise.
     #[serde(default)]
     pub pr: Vec<(f64, f64)>,
+    /// What disclosure control withheld here and why, in words; `None` when nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// AUC with its DeLong standard error and 95% confidence interval.
@@ -318,14 +347,17 @@ pub struct Recalibration {
 pub struct DecileRow {
     /// 1 = lowest risk … 10 = highest.
     pub decile: u8,
-    pub n: u64,
-    pub events: u64,
-    pub mean_risk: f64,
-    /// events / n.
-    pub observed: f64,
-    /// 95% Wilson interval for `observed`.
-    pub observed_lower: f64,
-    pub observed_upper: f64,
+    /// Rounded; `None` when withheld.
+    pub n: Option<u64>,
+    /// Rounded; `None` when withheld.
+    pub events: Option<u64>,
+    /// `None` when `n` is withheld.
+    pub mean_risk: Option<f64>,
+    /// events / n of the published counts; `None` when either is withheld.
+    pub observed: Option<f64>,
+    /// 95% Wilson interval for `observed`, of the published counts.
+    pub observed_lower: Option<f64>,
+    pub observed_upper: Option<f64>,
 }
 
 /// PPV and sensitivity of flagging the top `share` of people by risk.
@@ -333,18 +365,21 @@ pub struct DecileRow {
 pub struct TopShare {
     /// The share asked for (0.05 = top 5%).
     pub share: f64,
-    /// ⌈share·n⌉: the number of people the share asks for.
-    pub target: u64,
+    /// ⌈share·n⌉: the number of people the share asks for (rounded; `None` when withheld).
+    pub target: Option<u64>,
     /// People flagged: everyone with risk ≥ `threshold`, so ties at the cut
-    /// are all in (`flagged` ≥ `target`).
-    pub flagged: u64,
-    /// The risk of the `target`-th highest person; `None` when `target` is 0.
+    /// are all in (`flagged` ≥ `target`). Rounded; `None` when withheld.
+    pub flagged: Option<u64>,
+    /// The risk of the `target`-th highest person; `None` when `target` is 0
+    /// or the people flagged are withheld.
     pub threshold: Option<f64>,
-    /// Flagged people with the outcome.
-    pub true_positives: u64,
-    /// true_positives / flagged; `None` when nobody is flagged.
+    /// Flagged people with the outcome. Rounded; `None` when withheld.
+    pub true_positives: Option<u64>,
+    /// true_positives / flagged of the published counts; `None` when nobody
+    /// is flagged or either count is withheld.
     pub ppv: Option<f64>,
-    /// true_positives / all people with the outcome; `None` when nobody has it.
+    /// true_positives / all people with the outcome, of the published
+    /// counts; `None` when nobody has it or either count is withheld.
     pub sensitivity: Option<f64>,
 }
 
@@ -353,8 +388,10 @@ pub struct TopShare {
 pub struct Subgroup {
     pub attribute: String,
     pub group: String,
-    pub n: u64,
-    pub events: u64,
+    /// Rounded; `None` when withheld.
+    pub n: Option<u64>,
+    /// Rounded; `None` when withheld.
+    pub events: Option<u64>,
     /// `None` when the group is below the minimum sizes.
     pub metrics: Option<Metrics>,
     /// Why `metrics` is `None`.
@@ -362,14 +399,19 @@ pub struct Subgroup {
     /// AUC of the true risks in this group, when they were given.
     pub oracle_auc: Option<f64>,
     pub flags: Vec<Flag>,
+    /// What disclosure control withheld in this row and why; `None` when nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// A subgroup metric beyond its limit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Flag {
     pub kind: FlagKind,
-    /// The subgroup's value (for AUC: the difference subgroup − overall).
-    pub value: f64,
+    /// The subgroup's value (for AUC: the difference subgroup − overall);
+    /// `None` when the figure is withheld by disclosure control (the flag
+    /// was raised on the exact figure, which is not published).
+    pub value: Option<f64>,
     /// The limit in words, e.g. `|ΔAUC| ≤ 0.05`.
     pub limit: String,
 }
