@@ -460,3 +460,280 @@ fn subgroup(c: &Control, s: &Subgroup, n: Option<u64>, events: Option<u64>) -> S
         withheld: (!withheld.is_empty()).then(|| withheld.join("; ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::evaluate::{EvaluateOptions, evaluate, evaluate_exact};
+    use crate::model::fairness::GroupLabels;
+
+    fn opensafely() -> DisclosureProfile {
+        DisclosureProfile::default()
+    }
+
+    #[test]
+    fn single_counts_are_withheld_when_small_and_rounded_otherwise() {
+        let c = Control::new(opensafely());
+        // 1–7 withheld, 0 kept, others to the nearest 5 (half up).
+        assert_eq!(c.count(0), Some(0));
+        assert_eq!(c.count(5), None);
+        assert_eq!(c.count(7), None);
+        assert_eq!(c.count(8), Some(10));
+        assert_eq!(c.count(22), Some(20));
+        assert_eq!(c.count(23), Some(25));
+        // 45 of 50 tells that 5 do not: withheld; 40 of 50 is published.
+        assert_eq!(c.subset(45, 50), None);
+        assert_eq!(c.subset(40, 50), Some(40));
+        // Midpoint 6 shows small counts as labels, never withholds them.
+        let m = Control::new(DisclosureProfile::OpenSafely { midpoint6: true });
+        assert_eq!(m.count(5), Some(3));
+        assert_eq!(m.count(23), Some(21));
+    }
+
+    /// 400 people with distinct risks, 40 per decile. Outcomes: the 23
+    /// highest-risk people of decile 10, the 12 highest of decile 9 and the 5
+    /// highest of decile 1 (40 in all); nobody else.
+    fn four_hundred() -> (Vec<f64>, Vec<bool>) {
+        (0..400)
+            .map(|i| {
+                let (decile, rank_in_decile) = (i / 40 + 1, 39 - i % 40);
+                let outcome = match decile {
+                    10 => rank_in_decile < 23,
+                    9 => rank_in_decile < 12,
+                    1 => rank_in_decile < 5,
+                    _ => false,
+                };
+                ((f64::from(i) + 0.5) / 400.0, outcome)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn deciles_are_protected_as_a_table_and_rates_come_from_published_counts() {
+        let (risk, outcome) = four_hundred();
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &opensafely(),
+        )
+        .expect("valid");
+        let m = &e.overall;
+        assert_eq!((m.n, m.events), (Some(400), Some(40)));
+        assert_eq!(m.prevalence, Some(40.0 / 400.0));
+        let d = |k: usize| &m.deciles[k - 1];
+        // Decile 10: 23 events → 25; observed 25/40, its Wilson interval of 25/40.
+        assert_eq!((d(10).n, d(10).events), (Some(40), Some(25)));
+        assert_eq!(d(10).observed, Some(25.0 / 40.0));
+        let (lo, hi) = wilson_interval(25, 40, Z_95).expect("n > 0");
+        assert_eq!(
+            (d(10).observed_lower, d(10).observed_upper),
+            (Some(lo), Some(hi))
+        );
+        // Decile 1: 5 events, withheld with its rate; never shown as 0.
+        assert_eq!((d(1).n, d(1).events, d(1).observed), (Some(40), None, None));
+        // Alone it could be recovered as 40 − 25 − 0·7 − 12 in an unrounded
+        // table: the smallest other non-zero cell (decile 9, 12 events) is
+        // withheld too (secondary suppression).
+        assert_eq!((d(9).events, d(9).observed), (None, None));
+        for k in 2..=8 {
+            assert_eq!(
+                (d(k).events, d(k).observed),
+                (Some(0), Some(0.0)),
+                "decile {k}"
+            );
+        }
+        assert!(m.withheld.is_some(), "says what was withheld");
+        // Overall figures that depend on the outcome stay: 40 and 360 people.
+        assert!(m.auc.is_some() && m.brier.is_some() && m.calibration.intercept.is_some());
+        // O/E = published prevalence / mean risk (mean risk 0.5 exactly).
+        assert_eq!(m.mean_risk, Some(0.5));
+        assert_eq!(m.observed_expected, Some(0.1 / 0.5));
+    }
+
+    #[test]
+    fn top_shares_withhold_small_lists_and_compute_rates_from_rounded_counts() {
+        let (risk, outcome) = four_hundred();
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &opensafely(),
+        )
+        .expect("valid");
+        let top = &e.overall.top;
+        // Top 0.5% = 2 people (both with the outcome): everything about them withheld.
+        assert_eq!(
+            (top[0].target, top[0].flagged, top[0].true_positives),
+            (None, None, None)
+        );
+        assert_eq!(
+            (top[0].threshold, top[0].ppv, top[0].sensitivity),
+            (None, None, None)
+        );
+        // Top 5% = 20 people, all with the outcome: 20 of 20, PPV 1, sensitivity 20/40.
+        assert_eq!(
+            (top[1].flagged, top[1].true_positives),
+            (Some(20), Some(20))
+        );
+        assert_eq!((top[1].ppv, top[1].sensitivity), (Some(1.0), Some(0.5)));
+        // Top 20% = 80 people (deciles 9 and 10): 35 with the outcome → 35.
+        assert_eq!(
+            (top[2].flagged, top[2].true_positives),
+            (Some(80), Some(35))
+        );
+        assert_eq!(
+            (top[2].ppv, top[2].sensitivity),
+            (Some(35.0 / 80.0), Some(35.0 / 40.0))
+        );
+    }
+
+    #[test]
+    fn curves_start_after_the_first_eight_people_and_use_rounded_counts() {
+        let (risk, outcome) = four_hundred();
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &opensafely(),
+        )
+        .expect("valid");
+        let roc = &e.overall.roc;
+        assert_eq!(roc.first(), Some(&(0.0, 0.0)));
+        assert_eq!(roc.last(), Some(&(1.0, 1.0)));
+        // The 23 highest-risk people all have the outcome: the exact curve
+        // climbs 1/40 at a time; the published one first shows 8 → 10 of 40.
+        assert_eq!(roc[1], (0.0, 10.0 / 40.0));
+        for &(x, y) in roc {
+            // Multiples of 5 over the rounded totals 360 and 40.
+            let (fp, tp) = (x * 360.0, y * 40.0);
+            assert!((fp / 5.0 - (fp / 5.0).round()).abs() < 1e-9, "{x}");
+            assert!((tp / 5.0 - (tp / 5.0).round()).abs() < 1e-9, "{y}");
+        }
+        assert!(
+            e.overall
+                .pr
+                .iter()
+                .all(|&(recall, _)| recall >= 10.0 / 40.0)
+        );
+    }
+
+    #[test]
+    fn few_events_withhold_every_figure_that_depends_on_the_outcome() {
+        // 100 people, 5 with the outcome.
+        let risk: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        let outcome: Vec<bool> = (0..100).map(|i| i >= 95).collect();
+        let groups = [GroupLabels {
+            attribute: "sex".into(),
+            labels: (0..100).map(|_| Some("F".into())).collect(),
+        }];
+        let exact = evaluate_exact(
+            &risk,
+            &outcome,
+            &groups,
+            Some(&risk),
+            &EvaluateOptions::default(),
+        )
+        .expect("valid");
+        assert!(exact.overall.auc.is_some(), "computed in memory");
+        let e = control(&exact, &Ranked::new(&risk, &outcome), &opensafely());
+        let m = &e.overall;
+        assert_eq!((m.n, m.events), (Some(100), None));
+        assert_eq!(
+            (m.prevalence, m.auc, m.auprc, m.brier),
+            (None, None, None, None)
+        );
+        assert_eq!((m.calibration.slope, m.observed_expected), (None, None));
+        assert!(m.roc.is_empty() && m.pr.is_empty());
+        assert_eq!((e.oracle_auc, e.record_oracle_auc), (None, None));
+        assert!(m.mean_risk.is_some(), "describes 100 people");
+        assert!(
+            m.withheld
+                .as_deref()
+                .is_some_and(|w| w.contains("1–7 people"))
+        );
+        assert_eq!(e.disclosure.as_ref().map(|d| d.redact_at_or_below), Some(7));
+        // The subgroup (everyone) has the same 5 events: withheld.
+        assert_eq!((e.subgroups[0].n, e.subgroups[0].events), (Some(100), None));
+        let json = serde_json::to_string(&e).expect("json");
+        assert!(json.contains("\"events\":null"), "withheld is null, not 0");
+    }
+
+    #[test]
+    fn a_small_subgroup_is_withheld_whole_with_its_neighbour() {
+        let (risk, outcome) = four_hundred();
+        // Group B: 5 people; A: the other 395.
+        let groups = [GroupLabels {
+            attribute: "g".into(),
+            labels: (0..400)
+                .map(|i| Some(if i < 5 { "B" } else { "A" }.into()))
+                .collect(),
+        }];
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &groups,
+            None,
+            &EvaluateOptions::default(),
+            &opensafely(),
+        )
+        .expect("valid");
+        let b = &e.subgroups[1];
+        assert_eq!((b.group.as_str(), b.n, b.events), ("B", None, None));
+        assert!(b.withheld.is_some());
+        // With only A left, A = overall − B would give B back: A is withheld too.
+        let a = &e.subgroups[0];
+        assert_eq!((a.group.as_str(), a.n), ("A", None));
+    }
+
+    #[test]
+    fn a_flag_raised_on_a_withheld_figure_keeps_its_kind_but_not_its_value() {
+        use crate::model::fairness::{Flag, FlagKind, Limits};
+        let (risk, outcome) = four_hundred();
+        // Group C: decile 1 (40 people, 5 with the outcome), estimable under
+        // lowered limits, so its metrics exist in memory.
+        let groups = [GroupLabels {
+            attribute: "g".into(),
+            labels: (0..400)
+                .map(|i| Some(if i < 40 { "C" } else { "D" }.into()))
+                .collect(),
+        }];
+        let options = EvaluateOptions {
+            limits: Limits {
+                min_people: 20,
+                min_events: 3,
+                ..Limits::default()
+            },
+            ..EvaluateOptions::default()
+        };
+        let mut exact = evaluate_exact(&risk, &outcome, &groups, None, &options).expect("valid");
+        let c = &mut exact.subgroups[0];
+        assert_eq!((c.group.as_str(), c.events), ("C", Some(5)));
+        assert!(c.metrics.as_ref().is_some_and(|m| m.auc.is_some()));
+        c.flags = vec![Flag {
+            kind: FlagKind::AucDifference,
+            value: Some(-0.2),
+            limit: "|ΔAUC| ≤ 0.05".into(),
+        }];
+        let e = control(&exact, &Ranked::new(&risk, &outcome), &opensafely());
+        let c = &e.subgroups[0];
+        assert_eq!(c.flags.len(), 1, "the flag is still raised");
+        assert_eq!(
+            (c.flags[0].kind, c.flags[0].value),
+            (FlagKind::AucDifference, None)
+        );
+        let m = c.metrics.as_ref().expect("metrics");
+        assert_eq!((m.auc, m.events, m.prevalence), (None, None, None));
+        assert!(
+            c.withheld
+                .as_deref()
+                .is_some_and(|w| w.contains("flag values"))
+        );
+    }
+}

@@ -10,6 +10,7 @@ mod golden;
 mod governance;
 mod malformed;
 mod medicines;
+mod model_disclosure;
 mod omop;
 mod operations;
 mod pipeline;
