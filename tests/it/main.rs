@@ -17,5 +17,6 @@ mod pipeline;
 mod publication;
 mod reference;
 mod report;
+mod report_tiles;
 mod support;
 mod synth;
