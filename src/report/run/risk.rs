@@ -305,12 +305,27 @@ pub(super) fn score_distribution(ctx: &Context) -> Result<String, ReportError> {
             ),
         )
     };
+    // The mean risk of the planning population as its summary publishes it
+    // (everyone scored only in runs without summaries).
+    let mean_risk = match ctx.planning() {
+        Some((s, row)) => match s.figures("mean_risk", false)?[row] {
+            Figure::Missing => Some(manifest.distribution.mean_risk),
+            f => f.value(),
+        },
+        None => Some(manifest.distribution.mean_risk),
+    };
+    let mean_text = match mean_risk {
+        Some(m) => format!(
+            "The mean predicted risk is {}, so about {} in 100 people are expected to have an emergency admission in the next year.",
+            format_percent(m),
+            (m * 100.0).round()
+        ),
+        None => "The mean predicted risk is withheld by disclosure control.".into(),
+    };
     Ok(format!(
         "{}{}",
         p(&format!(
-            "Most people have a low predicted risk; a long tail has a high one. The mean predicted risk is {}, so about {} in 100 people are expected to have an emergency admission in the next year.",
-            format_percent(manifest.distribution.mean_risk),
-            (manifest.distribution.mean_risk * 100.0).round()
+            "Most people have a low predicted risk; a long tail has a high one. {mean_text}"
         )),
         distribution_body
     ))
