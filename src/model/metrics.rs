@@ -242,7 +242,19 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half = z / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+    // At 0 or n successes the bound is exactly 0 or 1; the subtraction can
+    // leave a rounding error of 1e-18 above an observed rate of 0.
+    let lower = if x == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let upper = if x == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    Some((lower, upper))
 }
 
 /// Brier score of ranked rows: mean of (risk − outcome)², summed in
@@ -469,6 +481,13 @@ mod tests {
         }
         rows.reverse();
         rows.into_iter().unzip()
+    }
+
+    #[test]
+    fn wilson_bounds_are_exactly_0_and_1_at_the_ends() {
+        // 0 of 85: centre − half is 0 in exact arithmetic (p = 0), but not in floating point.
+        assert_eq!(wilson_interval(0, 85, Z_95).map(|i| i.0), Some(0.0));
+        assert_eq!(wilson_interval(85, 85, Z_95).map(|i| i.1), Some(1.0));
     }
 
     #[test]
