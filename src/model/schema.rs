@@ -12,8 +12,18 @@ use crate::features::FeatureSet;
 
 use super::design::Term;
 
-/// The schema version this strata writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this strata writes.
+///
+/// 2: every count of people in the evaluation and training summary is
+/// disclosure-controlled (rounded; `null` when withheld), rates come from the
+/// rounded counts, and the evaluation records the rule (`disclosure`).
+/// Version 1 files (exact counts, never `null`) are still read; a strata that
+/// reads only version 1 refuses a version 2 file by its version instead of
+/// failing on a `null` count.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Every schema version this strata reads.
+pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [1, SCHEMA_VERSION];
 
 /// What the model was trained on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -91,7 +101,7 @@ impl ModelFile {
             .get("schema_version")
             .and_then(|v| v.as_u64())
             .unwrap_or(0) as u32;
-        if found != SCHEMA_VERSION {
+        if !READABLE_SCHEMA_VERSIONS.contains(&found) {
             return Err(ModelError::SchemaVersion {
                 path: path.to_path_buf(),
                 found,
@@ -436,7 +446,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/emergency_admission.json");
         let text = std::fs::read_to_string(&path).expect("default model");
         let model = ModelFile::load(&path).expect("loads");
-        assert_eq!(model.schema_version, SCHEMA_VERSION);
+        assert_eq!(model.schema_version, 1, "written before disclosure control");
         assert!(
             model.evaluation.is_some(),
             "the default model records its evaluation"
@@ -445,5 +455,25 @@ mod tests {
         let again = dir.path().join("again.json");
         model.save(&again).expect("save");
         assert_eq!(std::fs::read_to_string(&again).expect("read"), text);
+    }
+
+    #[test]
+    fn versions_1_and_2_are_read_and_others_refused_by_their_version() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/emergency_admission.json");
+        let text = std::fs::read_to_string(&path).expect("default model");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (version, readable) in [(1, true), (2, true), (3, false), (0, false)] {
+            let file = dir.path().join(format!("v{version}.json"));
+            let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+            value["schema_version"] = serde_json::json!(version);
+            std::fs::write(&file, value.to_string()).expect("write");
+            match ModelFile::load(&file) {
+                Ok(m) => assert!(readable, "version {version} loaded: {}", m.model_id),
+                Err(ModelError::SchemaVersion { found, .. }) => {
+                    assert!(!readable && found == version, "version {version} refused")
+                }
+                Err(e) => panic!("version {version}: {e}"),
+            }
+        }
     }
 }

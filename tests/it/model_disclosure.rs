@@ -112,6 +112,10 @@ fn train_and_evaluate_publish_only_controlled_counts() {
     assert!(train.status.success(), "{}", stderr(&train));
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(&model).expect("model")).expect("json");
+    assert_eq!(
+        file["schema_version"], 2,
+        "a controlled model file is version 2"
+    );
     let n = assert_controlled("the model file", &file);
     assert!(n > 50, "the walk found the counts ({n})");
     for part in ["evaluation", "temporal_evaluation"] {
