@@ -38,8 +38,9 @@ use crate::governance::disclosure::{
 };
 
 use super::calibration::DecileRow;
+use super::fairness::FlagKind;
 use super::metrics::{Ranked, Z_95, wilson_interval};
-use super::schema::{DisclosureApplied, Evaluation, Metrics, Subgroup, TopShare};
+use super::schema::{AucEstimate, DisclosureApplied, Evaluation, Metrics, Subgroup, TopShare};
 
 /// The small-number rule of one profile, applied to counts one at a time
 /// and to tables of (people, events) with a total row.
@@ -146,6 +147,32 @@ impl Control {
 /// (x, y) points of a curve.
 type Points = Vec<(f64, f64)>;
 
+/// Decimals an AUC (and its standard error and interval) is published to.
+///
+/// An AUC is U / (m·n): U concordant pairs, counted in halves, over m people
+/// with and n without the outcome. Given the rounded m and n, an exact AUC
+/// tells which nearby (m, n) make U a whole number of halves. Rounded to 3
+/// decimals, it is consistent with every (m, n) with m·n ≥ 500 (the steps of
+/// U/(m·n), 1/(2mn), are then at most 0.001), so it narrows nothing;
+/// estimable subgroups have m·n ≥ 900 under the default limits.
+pub const AUC_DECIMALS: i32 = 3;
+
+/// `x` rounded to [`AUC_DECIMALS`].
+pub fn auc_decimals(x: f64) -> f64 {
+    let scale = 10f64.powi(AUC_DECIMALS);
+    (x * scale).round() / scale
+}
+
+/// An AUC estimate with every figure rounded to [`AUC_DECIMALS`].
+fn auc_estimate(a: AucEstimate) -> AucEstimate {
+    AucEstimate {
+        auc: auc_decimals(a.auc),
+        se: a.se.map(auc_decimals),
+        lower: a.lower.map(auc_decimals),
+        upper: a.upper.map(auc_decimals),
+    }
+}
+
 /// The total row's label in the tables protected here (never a group label:
 /// deciles are numbers and subgroup labels are checked against it).
 const TOTAL_LABEL: &str = "\u{1}overall";
@@ -168,8 +195,14 @@ pub fn control(exact: &Evaluation, ranked: &Ranked, profile: &DisclosureProfile)
     let subgroups = subgroups(&c, exact);
     Evaluation {
         context: exact.context.clone(),
-        oracle_auc: exact.oracle_auc.filter(|_| !outcome_small),
-        record_oracle_auc: exact.record_oracle_auc.filter(|_| !outcome_small),
+        oracle_auc: exact
+            .oracle_auc
+            .filter(|_| !outcome_small)
+            .map(auc_estimate),
+        record_oracle_auc: exact
+            .record_oracle_auc
+            .filter(|_| !outcome_small)
+            .map(auc_estimate),
         overall,
         subgroups,
         options: exact.options.clone(),
@@ -244,7 +277,7 @@ fn metrics(c: &Control, exact: &Metrics, ranked: Option<&Ranked>) -> Metrics {
         events: pub_events,
         prevalence,
         mean_risk,
-        auc: exact.auc.filter(|_| !small_outcome),
+        auc: exact.auc.filter(|_| !small_outcome).map(auc_estimate),
         auprc: keep(exact.auprc),
         brier: keep(exact.brier),
         calibration: if small_outcome {
@@ -426,6 +459,8 @@ fn subgroup(c: &Control, s: &Subgroup, n: Option<u64>, events: Option<u64>) -> S
             let mut f = f.clone();
             if small_outcome {
                 f.value = None;
+            } else if f.kind == FlagKind::AucDifference {
+                f.value = f.value.map(auc_decimals);
             }
             f
         })
@@ -455,7 +490,7 @@ fn subgroup(c: &Control, s: &Subgroup, n: Option<u64>, events: Option<u64>) -> S
         events,
         metrics,
         not_estimable: s.not_estimable.clone(),
-        oracle_auc: s.oracle_auc.filter(|_| !small_outcome),
+        oracle_auc: s.oracle_auc.filter(|_| !small_outcome).map(auc_decimals),
         flags,
         withheld: (!withheld.is_empty()).then(|| withheld.join("; ")),
     }
@@ -548,6 +583,15 @@ mod tests {
         assert!(m.withheld.is_some(), "says what was withheld");
         // Overall figures that depend on the outcome stay: 40 and 360 people.
         assert!(m.auc.is_some() && m.brier.is_some() && m.calibration.intercept.is_some());
+        // The AUC is published to 3 decimals (exact in memory: U / (40·360)).
+        let exact =
+            evaluate_exact(&risk, &outcome, &[], None, &EvaluateOptions::default()).expect("valid");
+        let (published, exact) = (m.auc.expect("auc"), exact.overall.auc.expect("auc"));
+        assert_eq!(published.auc, (exact.auc * 1000.0).round() / 1000.0);
+        assert_eq!(
+            published.se,
+            exact.se.map(|s| (s * 1000.0).round() / 1000.0)
+        );
         // O/E = published prevalence / mean risk (mean risk 0.5 exactly).
         assert_eq!(m.mean_risk, Some(0.5));
         assert_eq!(m.observed_expected, Some(0.1 / 0.5));

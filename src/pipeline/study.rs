@@ -368,7 +368,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
             synthetic_data: plan.synthetic,
         },
         holdout: HoldoutMetrics {
-            auc: (!holdout_outcome_small).then_some(auc),
+            auc: (!holdout_outcome_small).then_some(crate::model::published::auc_decimals(auc)),
             brier: (!holdout_outcome_small).then_some(brier),
             n: n_holdout_published,
             outcomes: control.subset(holdout_events, n_holdout),
