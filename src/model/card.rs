@@ -235,7 +235,7 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
     let _ = writeln!(
         out,
         "Holdout recorded at training: AUC {}, Brier score {}.\n",
-        fixed(m.holdout.auc, 4),
+        fixed(m.holdout.auc, 3),
         fixed(m.holdout.brier, 4)
     );
     let Some(e) = e else {
@@ -315,8 +315,8 @@ fn temporal(out: &mut String, m: &ModelFile) {
 
 fn overall_table(o: &Metrics, e: &Evaluation) -> String {
     let auc = o.auc.map_or("n/a".into(), |a| match (a.lower, a.upper) {
-        (Some(lo), Some(hi)) => format!("{:.4} (95% CI {lo:.4}–{hi:.4}, DeLong)", a.auc),
-        _ => format!("{:.4}", a.auc),
+        (Some(lo), Some(hi)) => format!("{:.3} (95% CI {lo:.3}–{hi:.3}, DeLong)", a.auc),
+        _ => format!("{:.3}", a.auc),
     });
     let mut rows = vec![
         vec!["People".into(), count(o.n)],
@@ -336,7 +336,7 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
             3,
             vec![
                 "Record oracle AUC (true risk without the unobserved effect)".into(),
-                format!("{:.4}", record.auc),
+                format!("{:.3}", record.auc),
             ],
         );
     }
@@ -345,7 +345,7 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
             3,
             vec![
                 "Oracle AUC (true risks)".into(),
-                format!("{:.4}", oracle.auc),
+                format!("{:.3}", oracle.auc),
             ],
         );
     }

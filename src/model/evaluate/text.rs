@@ -231,7 +231,7 @@ fn subgroup_row(s: &Subgroup, with_oracle: bool) -> Vec<String> {
     };
     row.push(auc_ci(m));
     if with_oracle {
-        row.push(num(s.oracle_auc, 4));
+        row.push(num(s.oracle_auc, 3));
     }
     row.push(num(m.calibration.slope, 3));
     row.push(num(m.calibration.intercept, 3));
@@ -251,8 +251,8 @@ fn auc_ci(m: &Metrics) -> String {
 
 fn ci(a: &super::AucEstimate) -> String {
     match (a.lower, a.upper) {
-        (Some(lo), Some(hi)) => format!("{:.4} ({lo:.4}–{hi:.4})", a.auc),
-        _ => format!("{:.4}", a.auc),
+        (Some(lo), Some(hi)) => format!("{:.3} ({lo:.3}–{hi:.3})", a.auc),
+        _ => format!("{:.3}", a.auc),
     }
 }
 
