@@ -357,11 +357,16 @@ fn top_table(o: &Metrics) -> String {
         .top
         .iter()
         .map(|t| {
+            let withheld = t.flagged.is_none() || t.true_positives.is_none();
+            let rate = |v: Option<f64>| match v {
+                None if withheld => "withheld".into(),
+                v => opt_percent(v),
+            };
             vec![
                 format!("top {}", opt_percent(Some(t.share))),
                 count(t.flagged),
-                opt_percent(t.ppv),
-                opt_percent(t.sensitivity),
+                rate(t.ppv),
+                rate(t.sensitivity),
             ]
         })
         .collect();
@@ -666,5 +671,11 @@ mod tests {
         );
         assert!(card.contains("95% CI"));
         assert!(card.contains("top 5.00%"));
+        // The top 0.5% of 300 people is 2 people: withheld with its rates, never 0.
+        assert!(
+            card.contains("| top 0.50% | withheld | withheld | withheld |"),
+            "{card}"
+        );
+        assert!(card.contains("disclosure control (opensafely)"), "{card}");
     }
 }

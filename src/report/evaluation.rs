@@ -538,12 +538,18 @@ fn top_shares(m: &Metrics) -> String {
         ],
     );
     for t in &m.top {
+        // A figure missing because its count was withheld reads "withheld".
+        let rate = |v: Option<f64>, withheld: bool| match v {
+            None if withheld => Td::redacted("withheld"),
+            v => pct(v),
+        };
+        let tp_withheld = t.flagged.is_none() || t.true_positives.is_none();
         top.row(vec![
             Td::text(format!("top {}", format_percent(t.share))),
             count(t.flagged),
-            pct(t.threshold),
-            pct(t.ppv),
-            pct(t.sensitivity),
+            rate(t.threshold, t.flagged.is_none()),
+            rate(t.ppv, tp_withheld),
+            rate(t.sensitivity, tp_withheld),
         ]);
     }
     format!(

@@ -155,14 +155,22 @@ fn top(m: &Metrics) -> String {
         .top
         .iter()
         .map(|t| {
+            let withheld = t.flagged.is_none() || t.true_positives.is_none();
+            let rate = |v: Option<f64>| match v {
+                None if withheld => "withheld".into(),
+                v => pct(v),
+            };
             vec![
                 pct(Some(t.share)),
                 count(t.target),
                 count(t.flagged),
-                num(t.threshold, 4),
+                match t.threshold {
+                    None if t.flagged.is_none() => "withheld".into(),
+                    v => num(v, 4),
+                },
                 count(t.true_positives),
-                pct(t.ppv),
-                pct(t.sensitivity),
+                rate(t.ppv),
+                rate(t.sensitivity),
             ]
         })
         .collect();
