@@ -192,7 +192,7 @@ pub fn control(exact: &Evaluation, ranked: &Ranked, profile: &DisclosureProfile)
     let c = Control::new(*profile);
     let overall = metrics(&c, &exact.overall, Some(ranked));
     let outcome_small = outcome_is_small(&c, &exact.overall);
-    let subgroups = subgroups(&c, exact);
+    let subgroups = subgroups(&c, exact, outcome_small);
     Evaluation {
         context: exact.context.clone(),
         oracle_auc: exact
@@ -245,7 +245,9 @@ fn metrics(c: &Control, exact: &Metrics, ranked: Option<&Ranked>) -> Metrics {
         .deciles
         .iter()
         .zip(&table)
-        .map(|(d, &(dn, de))| decile(c, d, dn, de))
+        // With 1–t people with (or without) the outcome, even "0 of them in
+        // this decile" places them: no decile's outcome count is published.
+        .map(|(d, &(dn, de))| decile(c, d, dn, de.filter(|_| !small_outcome)))
         .collect();
     let top: Vec<TopShare> = exact
         .top
@@ -406,7 +408,9 @@ fn curves(c: &Control, ranked: &Ranked) -> (Points, Points) {
 /// Subgroups: each attribute's groups protected as one table of (people,
 /// events) with the overall figures as its total row; each estimable
 /// group's metrics controlled like the overall ones.
-fn subgroups(c: &Control, exact: &Evaluation) -> Vec<Subgroup> {
+/// With 1–t people with (or without) the outcome overall, no group's
+/// outcome count is published: "0 in this group" would place them.
+fn subgroups(c: &Control, exact: &Evaluation, outcome_small: bool) -> Vec<Subgroup> {
     let total = (
         exact.overall.n.unwrap_or(0),
         exact.overall.events.unwrap_or(0),
@@ -427,7 +431,7 @@ fn subgroups(c: &Control, exact: &Evaluation) -> Vec<Subgroup> {
             .collect();
         let table = c.table(&rows, total);
         for (s, &(n, events)) in groups.iter().zip(&table) {
-            out.push(subgroup(c, s, n, events));
+            out.push(subgroup(c, s, n, events.filter(|_| !outcome_small)));
         }
         start = end;
     }
@@ -697,6 +701,12 @@ mod tests {
         assert!(m.roc.is_empty() && m.pr.is_empty());
         assert_eq!((e.oracle_auc, e.record_oracle_auc), (None, None));
         assert!(m.mean_risk.is_some(), "describes 100 people");
+        // "0 in this decile" would place the 5 in the others: no decile says.
+        assert!(
+            m.deciles
+                .iter()
+                .all(|d| d.events.is_none() && d.observed.is_none())
+        );
         assert!(
             m.withheld
                 .as_deref()
@@ -705,6 +715,21 @@ mod tests {
         assert_eq!(e.disclosure.as_ref().map(|d| d.redact_at_or_below), Some(7));
         // The subgroup (everyone) has the same 5 events: withheld.
         assert_eq!((e.subgroups[0].n, e.subgroups[0].events), (Some(100), None));
+        // A group with none of the 5 would place them too: withheld, not 0.
+        let split = [GroupLabels {
+            attribute: "half".into(),
+            labels: (0..100)
+                .map(|i| Some(if i < 50 { "low" } else { "high" }.into()))
+                .collect(),
+        }];
+        let exact = evaluate_exact(&risk, &outcome, &split, None, &EvaluateOptions::default())
+            .expect("valid");
+        let e = control(&exact, &Ranked::new(&risk, &outcome), &opensafely());
+        assert!(
+            e.subgroups.iter().all(|s| s.events.is_none()),
+            "{:?}",
+            e.subgroups
+        );
         let json = serde_json::to_string(&e).expect("json");
         assert!(json.contains("\"events\":null"), "withheld is null, not 0");
     }

@@ -396,7 +396,16 @@ fn overview(m: &Metrics) -> String {
             "share of people who had the outcome",
         ),
     ];
+    // People counted but their outcome count withheld: every figure that
+    // depends on the outcome was withheld with it, and says so.
+    let outcome_withheld = m.n.is_some_and(|n| n > 0) && m.events.is_none();
     for (name, v, meaning) in rows {
+        let depends_on_outcome = name != "Mean predicted risk";
+        let v = if outcome_withheld && depends_on_outcome && v.text == "–" {
+            Td::redacted("withheld")
+        } else {
+            v
+        };
         overview.row(vec![Td::text(name), v, Td::text(meaning)]);
     }
     format!(
@@ -882,6 +891,35 @@ mod tests {
         let path = Path::new(&json).with_extension("html");
         write_evaluation_report(&e, &path).expect("written");
         eprintln!("wrote {}", path.display());
+    }
+
+    #[test]
+    fn few_events_read_withheld_not_a_dash_or_zero() {
+        // 200 people, 4 with the outcome: the outcome count and everything
+        // built on it is withheld.
+        let risk: Vec<f64> = (0..200).map(|i| f64::from(i) / 200.0).collect();
+        let outcome: Vec<bool> = (0..200).map(|i| i >= 196).collect();
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &DisclosureProfile::default(),
+        )
+        .expect("valid");
+        let html = render_evaluation_report(&e, Path::new("eval.html")).expect("report");
+        let start = html.find("id=\"table-overview\"").expect("overview");
+        let table = &html[start..start + html[start..].find("</table>").expect("end")];
+        assert!(table.contains("withheld"), "{table}");
+        assert!(html.contains("200 / withheld"), "people tile");
+        // "0 of 20 had it" in nine deciles would place all 4 in the tenth.
+        let start = html.find("id=\"table-deciles\"").expect("deciles");
+        let deciles = &html[start..start + html[start..].find("</table>").expect("end")];
+        assert!(
+            !deciles.contains(">0<") && !deciles.contains(">0%<"),
+            "{deciles}"
+        );
     }
 
     #[test]
