@@ -364,6 +364,11 @@ fn top_share(
 /// a cut-off where the people flagged with, or without, the outcome number
 /// 1–t is left out, and the rest divide rounded counts by rounded totals.
 fn curves(c: &Control, ranked: &Ranked) -> (Points, Points) {
+    // Without rounding the cumulative counts would be exact, and one point
+    // minus the next would give the outcome of the people between them.
+    if matches!(c.profile.rounding(), Rounding::NearestHalfUp { base } if base <= 1) {
+        return (Vec::new(), Vec::new());
+    }
     let events = ranked.events();
     let non_events = ranked.len() as u64 - events;
     let (Some(p), Some(q)) = (c.count(events), c.count(non_events)) else {
@@ -670,6 +675,21 @@ mod tests {
                 .iter()
                 .all(|&(recall, _)| recall >= 10.0 / 40.0)
         );
+        // A profile that does not round publishes no curve.
+        let unrounded = DisclosureProfile::Custom {
+            redact_at_or_below: 7,
+            round_to: 1,
+        };
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &unrounded,
+        )
+        .expect("valid");
+        assert!(e.overall.roc.is_empty() && e.overall.pr.is_empty());
     }
 
     #[test]
