@@ -173,8 +173,9 @@ fn auc_estimate(a: AucEstimate) -> AucEstimate {
     }
 }
 
-/// The total row's label in the tables protected here (never a group label:
-/// deciles are numbers and subgroup labels are checked against it).
+/// The total row's label in the tables protected here: a control character
+/// no decile number or group label holds. Should one ever clash, `protect`
+/// refuses the table and nothing of it is published (see [`Control::table`]).
 const TOTAL_LABEL: &str = "\u{1}overall";
 
 /// `a / b` of published counts; `None` when either is withheld or `b` is 0.
