@@ -179,6 +179,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                     .or(file.medicines.dmd_bnf.clone()),
                 outcome,
                 temporal_index: a.temporal_index_date,
+                disclosure: file.disclosure_profile().map_err(Error::from)?,
                 options: file.evaluate,
                 codelists: file.codelists,
             };
@@ -205,6 +206,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                     .dmd_bnf
                     .clone()
                     .or(file.medicines.dmd_bnf.clone()),
+                disclosure: file.disclosure_profile().map_err(Error::from)?,
                 options: file.evaluate,
                 codelists: file.codelists,
             };

@@ -75,15 +75,21 @@ pub fn run_summary(outcome: &RunOutcome) -> String {
 /// One paragraph after training.
 pub fn trained(model: &ModelFile, path: &Path) -> String {
     format!(
-        "wrote {} ({}): trained on {} people at {}, outcome prevalence {:.3}, alpha {}; holdout AUC {:.3}, Brier {:.4} (n = {})",
+        "wrote {} ({}): trained on {} people at {}, outcome prevalence {:.3}, alpha {}; holdout AUC {}, Brier {} (n = {}; counts rounded for disclosure control)",
         path.display(),
         model.model_id,
         model.training.n_train,
         model.training.index_date,
         model.training.outcome_prevalence,
         model.training.alpha,
-        model.holdout.auc,
-        model.holdout.brier,
+        model
+            .holdout
+            .auc
+            .map_or("withheld".into(), |a| format!("{a:.3}")),
+        model
+            .holdout
+            .brier
+            .map_or("withheld".into(), |b| format!("{b:.4}")),
         model.holdout.n
     )
 }

@@ -126,6 +126,20 @@ impl Default for ValidationSection {
 }
 
 impl FileConfig {
+    /// The `[disclosure] profile`, parsed: the small-number rule of every
+    /// published count (summaries, and the model file, card and evaluation).
+    pub fn disclosure_profile(&self) -> Result<DisclosureProfile, ConfigError> {
+        self.disclosure
+            .profile
+            .parse::<DisclosureProfile>()
+            .map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "disclosure.profile = \"{}\": {e}",
+                    self.disclosure.profile
+                ))
+            })
+    }
+
     /// Reads `path`; a missing file is an error (the user named it).
     pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
@@ -272,6 +286,7 @@ impl RunPlan {
                 "--as-of {as_of} is in the future (today is {today})"
             )));
         }
+        let disclosure = file.disclosure_profile()?;
         Ok(RunPlan {
             input: flags.input.unwrap_or(file.run.input),
             model: flags.model.unwrap_or(file.run.model),
@@ -282,16 +297,7 @@ impl RunPlan {
             today,
             features: flags.features.or(file.run.features),
             drift: file.drift,
-            disclosure: file
-                .disclosure
-                .profile
-                .parse::<DisclosureProfile>()
-                .map_err(|e| {
-                    ConfigError::Invalid(format!(
-                        "disclosure.profile = \"{}\": {e}",
-                        file.disclosure.profile
-                    ))
-                })?,
+            disclosure,
             dominance: file
                 .disclosure
                 .dominance

@@ -228,12 +228,12 @@ pub fn calibration_by_decile(ranked: &Ranked) -> Vec<DecileRow> {
             let (lower, upper) = wilson_interval(events, count, Z_95).unwrap_or((0.0, 1.0));
             DecileRow {
                 decile: (i + 1) as u8,
-                n: count,
-                events,
-                mean_risk: total / count as f64,
-                observed: events as f64 / count as f64,
-                observed_lower: lower,
-                observed_upper: upper,
+                n: Some(count),
+                events: Some(events),
+                mean_risk: Some(total / count as f64),
+                observed: Some(events as f64 / count as f64),
+                observed_lower: Some(lower),
+                observed_upper: Some(upper),
             }
         })
         .collect()
@@ -345,16 +345,19 @@ mod tests {
             let d = k as f64;
             assert_eq!(
                 (row.decile as usize, row.n, row.events),
-                (k + 1, 10, k as u64)
+                (k + 1, Some(10), Some(k as u64))
             );
-            assert!((row.mean_risk - (d / 10.0 + 0.05)).abs() < 1e-12);
-            assert_eq!(row.observed, d / 10.0);
+            assert!((row.mean_risk.expect("mean") - (d / 10.0 + 0.05)).abs() < 1e-12);
+            assert_eq!(row.observed, Some(d / 10.0));
             let (lo, hi) = wilson_interval(k as u64, 10, Z_95).expect("n");
-            assert_eq!((row.observed_lower, row.observed_upper), (lo, hi));
+            assert_eq!(
+                (row.observed_lower, row.observed_upper),
+                (Some(lo), Some(hi))
+            );
         }
         // Decile 1 has no events: Wilson 0 – 0.2775.
-        assert_eq!(rows[0].observed_lower, 0.0);
-        assert!((rows[0].observed_upper - 0.2775).abs() < 5e-5);
+        assert_eq!(rows[0].observed_lower, Some(0.0));
+        assert!((rows[0].observed_upper.expect("upper") - 0.2775).abs() < 5e-5);
     }
 
     #[test]
@@ -366,7 +369,10 @@ mod tests {
         risk.extend([0.9; 3]);
         let outcome = vec![false; 20];
         let rows = calibration_by_decile(&Ranked::new(&risk, &outcome));
-        let sizes: Vec<(u8, u64)> = rows.iter().map(|r| (r.decile, r.n)).collect();
+        let sizes: Vec<(u8, u64)> = rows
+            .iter()
+            .map(|r| (r.decile, r.n.expect("exact")))
+            .collect();
         assert_eq!(
             sizes,
             [

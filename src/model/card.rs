@@ -201,7 +201,8 @@ fn evaluation_data(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
         out,
         "- **Holdout:** {} people ({} with the outcome) from the training extract, not used \
          for fitting or choosing the penalty.",
-        m.holdout.n, m.holdout.outcomes
+        m.holdout.n,
+        count(m.holdout.outcomes)
     );
     if let Some(e) = e {
         let c = &e.context;
@@ -218,7 +219,7 @@ fn evaluation_data(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
         let _ = writeln!(
             out,
             "- **Evaluation below:** {} people{}.",
-            e.overall.n,
+            count(e.overall.n),
             if what.is_empty() {
                 String::new()
             } else {
@@ -233,8 +234,9 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
     out.push_str("## Metrics\n\n");
     let _ = writeln!(
         out,
-        "Holdout recorded at training: AUC {:.4}, Brier score {:.4}.\n",
-        m.holdout.auc, m.holdout.brier
+        "Holdout recorded at training: AUC {}, Brier score {}.\n",
+        fixed(m.holdout.auc, 3),
+        fixed(m.holdout.brier, 4)
     );
     let Some(e) = e else {
         out.push_str(
@@ -248,6 +250,40 @@ fn metrics(out: &mut String, m: &ModelFile, e: Option<&Evaluation>) {
     out.push_str("\n### By subgroup\n\n");
     out.push_str(&subgroup_table(&e.subgroups));
     out.push('\n');
+    out.push_str(&disclosure_note(e));
+}
+
+/// How the card's counts were controlled, and what was withheld where.
+fn disclosure_note(e: &Evaluation) -> String {
+    let mut out = match &e.disclosure {
+        Some(d) => format!(
+            "Counts of people pass disclosure control ({}): counts of 1–{} are withheld \
+             (shown as “withheld”, never 0) and other counts are rounded ({}); rates are \
+             computed from the rounded counts, and any figure that describes 1–{} people is \
+             withheld.\n",
+            d.profile, d.redact_at_or_below, d.rounding, d.redact_at_or_below
+        ),
+        None => "**Exact counts:** this evaluation was recorded before strata applied \
+                 disclosure control. Re-run `strata evaluate` or retrain before sharing this card.\n"
+            .into(),
+    };
+    let notes: Vec<String> =
+        std::iter::once(("overall".to_string(), e.overall.withheld.as_deref()))
+            .chain(e.subgroups.iter().map(|s| {
+                (
+                    format!("{} = {}", s.attribute, s.group),
+                    s.withheld.as_deref(),
+                )
+            }))
+            .filter_map(|(what, note)| note.map(|n| format!("- {what}: {n}")))
+            .collect();
+    if !notes.is_empty() {
+        out.push_str("\nWithheld:\n\n");
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out.push('\n');
+    out
 }
 
 /// The evaluation at a later index date, when training made one: how the
@@ -274,15 +310,16 @@ fn temporal(out: &mut String, m: &ModelFile) {
     out.push_str("\n### By subgroup\n\n");
     out.push_str(&subgroup_table(&e.subgroups));
     out.push('\n');
+    out.push_str(&disclosure_note(e));
 }
 
 fn overall_table(o: &Metrics, e: &Evaluation) -> String {
     let auc = o.auc.map_or("n/a".into(), |a| match (a.lower, a.upper) {
-        (Some(lo), Some(hi)) => format!("{:.4} (95% CI {lo:.4}–{hi:.4}, DeLong)", a.auc),
-        _ => format!("{:.4}", a.auc),
+        (Some(lo), Some(hi)) => format!("{:.3} (95% CI {lo:.3}–{hi:.3}, DeLong)", a.auc),
+        _ => format!("{:.3}", a.auc),
     });
     let mut rows = vec![
-        vec!["People".into(), o.n.to_string()],
+        vec!["People".into(), count(o.n)],
         vec!["Prevalence".into(), opt_percent(o.prevalence)],
         vec!["AUC".into(), auc],
         vec!["AUPRC (average precision)".into(), fixed(o.auprc, 4)],
@@ -299,7 +336,7 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
             3,
             vec![
                 "Record oracle AUC (true risk without the unobserved effect)".into(),
-                format!("{:.4}", record.auc),
+                format!("{:.3}", record.auc),
             ],
         );
     }
@@ -308,7 +345,7 @@ fn overall_table(o: &Metrics, e: &Evaluation) -> String {
             3,
             vec![
                 "Oracle AUC (true risks)".into(),
-                format!("{:.4}", oracle.auc),
+                format!("{:.3}", oracle.auc),
             ],
         );
     }
@@ -320,11 +357,16 @@ fn top_table(o: &Metrics) -> String {
         .top
         .iter()
         .map(|t| {
+            let withheld = t.flagged.is_none() || t.true_positives.is_none();
+            let rate = |v: Option<f64>| match v {
+                None if withheld => "withheld".into(),
+                v => opt_percent(v),
+            };
             vec![
                 format!("top {}", opt_percent(Some(t.share))),
-                t.flagged.to_string(),
-                opt_percent(t.ppv),
-                opt_percent(t.sensitivity),
+                count(t.flagged),
+                rate(t.ppv),
+                rate(t.sensitivity),
             ]
         })
         .collect();
@@ -356,7 +398,7 @@ fn subgroup_table(groups: &[Subgroup]) -> String {
             Some(m) => vec![
                 s.attribute.clone(),
                 s.group.clone(),
-                s.n.to_string(),
+                count(s.n),
                 m.auc.map_or("n/a".into(), |a| format!("{:.3}", a.auc)),
                 fixed(m.calibration.slope, 2),
                 fixed(m.calibration.intercept, 2),
@@ -365,7 +407,14 @@ fn subgroup_table(groups: &[Subgroup]) -> String {
                 } else {
                     s.flags
                         .iter()
-                        .map(|f| format!("**{}** {:+.3}", f.kind.label(), f.value))
+                        .map(|f| {
+                            format!(
+                                "**{}** {}",
+                                f.kind.label(),
+                                f.value
+                                    .map_or("(value withheld)".into(), |v| format!("{v:+.3}"))
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("; ")
                 },
@@ -469,6 +518,11 @@ fn limitations(out: &mut String, m: &ModelFile) {
 
 fn percent(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
+}
+
+/// A published count, or `withheld` (never 0 for a withheld count).
+fn count(v: Option<u64>) -> String {
+    v.map_or_else(|| "withheld".into(), |n| n.to_string())
 }
 
 fn opt_percent(x: Option<f64>) -> String {
@@ -596,8 +650,15 @@ mod tests {
                 })
                 .collect(),
         }];
-        let e =
-            evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default()).expect("valid");
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &groups,
+            None,
+            &EvaluateOptions::default(),
+            &crate::governance::disclosure::DisclosureProfile::default(),
+        )
+        .expect("valid");
         let card = render_card(&model(true), Some(&e));
         assert!(card.contains("### By subgroup"));
         assert!(
@@ -610,5 +671,11 @@ mod tests {
         );
         assert!(card.contains("95% CI"));
         assert!(card.contains("top 5.00%"));
+        // The top 0.5% of 300 people is 2 people: withheld with its rates, never 0.
+        assert!(
+            card.contains("| top 0.50% | withheld | withheld | withheld |"),
+            "{card}"
+        );
+        assert!(card.contains("disclosure control (opensafely)"), "{card}");
     }
 }

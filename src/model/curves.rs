@@ -68,7 +68,7 @@ pub fn pr_of(ranked: &Ranked, max_points: usize) -> Vec<(f64, f64)> {
 /// Keeps the first and last point and, between them, the first point at or
 /// beyond each of `max_points − 1` equal steps of cumulative arc length
 /// (|Δx| + |Δy|), so steep and flat stretches are both drawn faithfully.
-fn decimate(points: Vec<(f64, f64)>, max_points: usize) -> Vec<(f64, f64)> {
+pub(crate) fn decimate(points: Vec<(f64, f64)>, max_points: usize) -> Vec<(f64, f64)> {
     let max_points = max_points.max(2);
     if points.len() <= max_points {
         return points;

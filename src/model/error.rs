@@ -10,7 +10,7 @@ pub enum ModelError {
     #[error("model file {path}: cannot be read: {reason}")]
     Unreadable { path: PathBuf, reason: String },
     #[error(
-        "model file {path}: schema version {found} is not supported (this strata reads version {supported})"
+        "model file {path}: schema version {found} is not supported (this strata reads versions 1 to {supported})"
     )]
     SchemaVersion {
         path: PathBuf,

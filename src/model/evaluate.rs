@@ -16,7 +16,11 @@ mod text;
 
 use std::collections::BTreeMap;
 
-pub use super::schema::{EvaluateOptions, Evaluation, EvaluationContext, Metrics, Subgroup};
+use crate::governance::disclosure::DisclosureProfile;
+
+pub use super::schema::{
+    DisclosureApplied, EvaluateOptions, Evaluation, EvaluationContext, Metrics, Subgroup,
+};
 
 use super::calibration::{calibration_by_decile, recalibrate};
 use super::fairness::{Flag, GroupLabels, Limits, MISSING, flags};
@@ -66,8 +70,8 @@ impl Metrics {
         let events = ranked.events();
         let mean = mean_risk(ranked);
         Metrics {
-            n,
-            events,
+            n: Some(n),
+            events: Some(events),
             prevalence: (n > 0).then(|| events as f64 / n as f64),
             mean_risk: mean,
             auc: auc_delong(ranked),
@@ -81,6 +85,7 @@ impl Metrics {
             top: top_shares.iter().map(|&s| top_share(ranked, s)).collect(),
             roc: super::curves::roc_of(ranked, CURVE_POINTS),
             pr: super::curves::pr_of(ranked, CURVE_POINTS),
+            withheld: None,
         }
     }
 }
@@ -123,9 +128,31 @@ impl Evaluation {
 
 /// Evaluates `risk` against `outcome`, overall and within each group of each
 /// attribute in `groups`; `oracle` are true risks for the same rows, if known.
+/// Every figure of the result has passed disclosure control under `profile`
+/// (see [`super::published`]): this is what model files, cards, evaluation
+/// JSON and reports are made from. Fairness flags are raised on the exact
+/// figures first.
 ///
 /// Errors when lengths differ, a risk is not in [0, 1], or the options are invalid.
 pub fn evaluate(
+    risk: &[f64],
+    outcome: &[bool],
+    groups: &[GroupLabels],
+    oracle: Option<&[f64]>,
+    options: &EvaluateOptions,
+    profile: &DisclosureProfile,
+) -> Result<Evaluation, EvaluateError> {
+    let exact = evaluate_exact(risk, outcome, groups, oracle, options)?;
+    Ok(super::published::control(
+        &exact,
+        &Ranked::new(risk, outcome),
+        profile,
+    ))
+}
+
+/// [`evaluate`] before disclosure control: exact counts and every figure,
+/// for checks in memory only (the metric tests). Never write it out.
+pub fn evaluate_exact(
     risk: &[f64],
     outcome: &[bool],
     groups: &[GroupLabels],
@@ -147,6 +174,7 @@ pub fn evaluate(
         record_oracle_auc: None,
         subgroups,
         options: options.clone(),
+        disclosure: None,
     })
 }
 
@@ -252,12 +280,13 @@ fn evaluate_attribute(
             Subgroup {
                 attribute: groups.attribute.clone(),
                 group: group.to_string(),
-                n,
-                events,
+                n: Some(n),
+                events: Some(events),
                 metrics,
                 not_estimable,
                 oracle_auc,
                 flags: raised,
+                withheld: None,
             }
         })
         .collect()
@@ -294,8 +323,8 @@ mod tests {
 
     #[test]
     fn empty_input_gives_an_empty_evaluation() {
-        let e = evaluate(&[], &[], &[], None, &EvaluateOptions::default()).expect("valid");
-        assert_eq!(e.overall.n, 0);
+        let e = evaluate_exact(&[], &[], &[], None, &EvaluateOptions::default()).expect("valid");
+        assert_eq!(e.overall.n, Some(0));
         assert_eq!(e.overall.auc, None);
         assert_eq!(e.overall.brier, None);
         assert_eq!(e.overall.prevalence, None);
@@ -308,8 +337,8 @@ mod tests {
         let risk = vec![0.1; 150];
         let outcome = vec![false; 150];
         let groups = [labels("sex", |_| Some("F"), 150)];
-        let e =
-            evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default()).expect("valid");
+        let e = evaluate_exact(&risk, &outcome, &groups, None, &EvaluateOptions::default())
+            .expect("valid");
         assert_eq!(e.overall.auc, None);
         assert_eq!(e.overall.calibration.intercept, None);
         assert_eq!(e.overall.top[0].ppv, Some(0.0));
@@ -322,19 +351,19 @@ mod tests {
     fn invalid_inputs_are_errors() {
         let options = EvaluateOptions::default();
         assert!(matches!(
-            evaluate(&[0.1, 0.2], &[true], &[], None, &options),
+            evaluate_exact(&[0.1, 0.2], &[true], &[], None, &options),
             Err(EvaluateError::Length { .. })
         ));
         assert!(matches!(
-            evaluate(&[0.1, 1.2], &[true, false], &[], None, &options),
+            evaluate_exact(&[0.1, 1.2], &[true, false], &[], None, &options),
             Err(EvaluateError::Risk { row: 1, .. })
         ));
         assert!(matches!(
-            evaluate(&[0.1, f64::NAN], &[true, false], &[], None, &options),
+            evaluate_exact(&[0.1, f64::NAN], &[true, false], &[], None, &options),
             Err(EvaluateError::Risk { row: 1, .. })
         ));
         assert!(matches!(
-            evaluate(&[0.1], &[true], &[], Some(&[0.1, 0.2]), &options),
+            evaluate_exact(&[0.1], &[true], &[], Some(&[0.1, 0.2]), &options),
             Err(EvaluateError::Length { .. })
         ));
         let bad = EvaluateOptions {
@@ -342,7 +371,7 @@ mod tests {
             ..EvaluateOptions::default()
         };
         assert!(matches!(
-            evaluate(&[0.1], &[true], &[], None, &bad),
+            evaluate_exact(&[0.1], &[true], &[], None, &bad),
             Err(EvaluateError::Options(_))
         ));
     }
@@ -368,12 +397,12 @@ mod tests {
             // 50 people with no label: too few → not estimable, under "missing".
             labels("tiny", |i| (i >= 50).then_some("rest"), n),
         ];
-        let e =
-            evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default()).expect("valid");
+        let e = evaluate_exact(&risk, &outcome, &groups, None, &EvaluateOptions::default())
+            .expect("valid");
         let names: Vec<(&str, &str, u64)> = e
             .subgroups
             .iter()
-            .map(|s| (s.attribute.as_str(), s.group.as_str(), s.n))
+            .map(|s| (s.attribute.as_str(), s.group.as_str(), s.n.unwrap_or(0)))
             .collect();
         assert_eq!(
             names,
@@ -416,7 +445,7 @@ mod tests {
             .map(|(i, r)| if i % 3 == 0 { 0.5 } else { *r })
             .collect();
         let groups = [labels("all", |_| Some("all"), risk.len())];
-        let e = evaluate(
+        let e = evaluate_exact(
             &noisy,
             &outcome,
             &groups,
@@ -439,7 +468,7 @@ mod tests {
         // are ordered correctly and (0.2 vs 0.3) is not, so AUC = 3/4.
         let outcome = [false, true, false, true];
         let risk = [0.25; 4];
-        let e = evaluate(&risk, &outcome, &[], None, &EvaluateOptions::default())
+        let e = evaluate_exact(&risk, &outcome, &[], None, &EvaluateOptions::default())
             .expect("valid")
             .with_record_oracle(&[0.1, 0.2, 0.3, 0.4], &outcome);
         let record = e.record_oracle_auc.expect("record oracle").auc;
@@ -455,7 +484,7 @@ mod tests {
             |i| Some(if i % 2 == 0 { "F" } else { "M" }),
             400,
         )];
-        let e = evaluate(&risk, &outcome, &groups, None, &EvaluateOptions::default())
+        let e = evaluate_exact(&risk, &outcome, &groups, None, &EvaluateOptions::default())
             .expect("valid")
             .with_context(EvaluationContext {
                 model_id: Some("m-1".into()),
@@ -464,7 +493,7 @@ mod tests {
             });
         let json = e.to_json().expect("json");
         let back: Evaluation = serde_json::from_str(&json).expect("parses");
-        assert_eq!(back.overall.n, 400);
+        assert_eq!(back.overall.n, Some(400));
         assert_eq!(back.subgroups.len(), 2);
         assert_eq!(back.context, e.context);
         // serde_json parses floats to within an ulp, not exactly (no `float_roundtrip`).
@@ -479,7 +508,8 @@ mod tests {
     #[test]
     fn text_rendering_is_aligned() {
         let (risk, outcome) = population();
-        let e = evaluate(&risk, &outcome, &[], None, &EvaluateOptions::default()).expect("valid");
+        let e =
+            evaluate_exact(&risk, &outcome, &[], None, &EvaluateOptions::default()).expect("valid");
         let text = e.to_text();
         let decile_lines: Vec<&str> = text
             .lines()
@@ -522,7 +552,7 @@ mod tests {
                 },
                 ..EvaluateOptions::default()
             };
-            evaluate(&risk, &outcome, &groups, Some(&risk), &options).expect("valid")
+            evaluate_exact(&risk, &outcome, &groups, Some(&risk), &options).expect("valid")
         }
 
         proptest! {
@@ -544,8 +574,8 @@ mod tests {
                     for v in [m.prevalence, m.brier, m.auprc, m.auc.map(|a| a.auc)].into_iter().flatten() {
                         prop_assert!((0.0..=1.0).contains(&v));
                     }
-                    prop_assert_eq!(m.deciles.iter().map(|d| d.n).sum::<u64>(), m.n);
-                    prop_assert_eq!(m.deciles.iter().map(|d| d.events).sum::<u64>(), m.events);
+                    prop_assert_eq!(Some(m.deciles.iter().filter_map(|d| d.n).sum::<u64>()), m.n);
+                    prop_assert_eq!(Some(m.deciles.iter().filter_map(|d| d.events).sum::<u64>()), m.events);
                     for t in &m.top {
                         prop_assert!(t.flagged >= t.target && t.true_positives <= m.events);
                     }

@@ -115,7 +115,7 @@ pub fn flags(
         if difference.abs() > limits.auc_difference {
             out.push(Flag {
                 kind: FlagKind::AucDifference,
-                value: difference,
+                value: Some(difference),
                 limit: format!("|ΔAUC| ≤ {}", limits.auc_difference),
             });
         }
@@ -123,14 +123,14 @@ pub fn flags(
     if let Some(b) = slope.filter(|b| *b < limits.slope_min || *b > limits.slope_max) {
         out.push(Flag {
             kind: FlagKind::CalibrationSlope,
-            value: b,
+            value: Some(b),
             limit: format!("{} ≤ slope ≤ {}", limits.slope_min, limits.slope_max),
         });
     }
     if let Some(a) = intercept.filter(|a| a.abs() > limits.intercept_abs) {
         out.push(Flag {
             kind: FlagKind::CalibrationIntercept,
-            value: a,
+            value: Some(a),
             limit: format!("|intercept| ≤ {}", limits.intercept_abs),
         });
     }
@@ -156,7 +156,7 @@ mod tests {
                 FlagKind::CalibrationIntercept
             ]
         );
-        assert!((raised[0].value + 0.06).abs() < 1e-12);
+        assert!((raised[0].value.expect("value") + 0.06).abs() < 1e-12);
     }
 
     #[test]

@@ -219,10 +219,10 @@ pub fn top_share(ranked: &Ranked, share: f64) -> TopShare {
     let true_positives = ranked.outcome[..flagged].iter().filter(|&&y| y).count() as u64;
     TopShare {
         share,
-        target: target as u64,
-        flagged: flagged as u64,
+        target: Some(target as u64),
+        flagged: Some(flagged as u64),
         threshold,
-        true_positives,
+        true_positives: Some(true_positives),
         ppv: (flagged > 0).then(|| true_positives as f64 / flagged as f64),
         sensitivity: (events > 0).then(|| true_positives as f64 / events as f64),
     }
@@ -242,7 +242,19 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half = z / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+    // At 0 or n successes the bound is exactly 0 or 1; the subtraction can
+    // leave a rounding error of 1e-18 above an observed rate of 0.
+    let lower = if x == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let upper = if x == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    Some((lower, upper))
 }
 
 /// Brier score of ranked rows: mean of (risk − outcome)², summed in
@@ -472,44 +484,60 @@ mod tests {
     }
 
     #[test]
+    fn wilson_bounds_are_exactly_0_and_1_at_the_ends() {
+        // 0 of 85: centre − half is 0 in exact arithmetic (p = 0), but not in floating point.
+        assert_eq!(wilson_interval(0, 85, Z_95).map(|i| i.0), Some(0.0));
+        assert_eq!(wilson_interval(85, 85, Z_95).map(|i| i.1), Some(1.0));
+    }
+
+    #[test]
     fn top_share_on_twenty_hand_written_rows() {
         let (risk, outcome) = twenty_rows();
         let r = ranked(&risk, &outcome);
         assert_eq!(r.events(), 5);
         // 0.5% of 20 = 0.1 → target 1: only 0.90 (event). PPV 1, sensitivity 1/5.
         let t = top_share(&r, 0.005);
-        assert_eq!((t.target, t.flagged, t.true_positives), (1, 1, 1));
+        assert_eq!(
+            (t.target, t.flagged, t.true_positives),
+            (Some(1), Some(1), Some(1))
+        );
         assert_eq!(
             (t.threshold, t.ppv, t.sensitivity),
             (Some(0.9), Some(1.0), Some(0.2))
         );
         // 5% of 20 = 1 exactly (not 2): the same person.
         let t = top_share(&r, 0.05);
-        assert_eq!((t.target, t.flagged), (1, 1));
+        assert_eq!((t.target, t.flagged), (Some(1), Some(1)));
         // 10% → 2: 0.90 E, 0.80 −. PPV ½.
         let t = top_share(&r, 0.10);
-        assert_eq!((t.flagged, t.true_positives, t.ppv), (2, 1, Some(0.5)));
+        assert_eq!(
+            (t.flagged, t.true_positives, t.ppv),
+            (Some(2), Some(1), Some(0.5))
+        );
         // 20% → target 4, the 4th risk is 0.60, tied with the 5th: both flagged.
         // Flagged: 0.90 E, 0.80 −, 0.70 E, 0.60 E, 0.60 − → 3 events of 5: PPV 3/5, sens 3/5.
         let t = top_share(&r, 0.20);
-        assert_eq!((t.target, t.flagged, t.true_positives), (4, 5, 3));
+        assert_eq!(
+            (t.target, t.flagged, t.true_positives),
+            (Some(4), Some(5), Some(3))
+        );
         assert_eq!(
             (t.threshold, t.ppv, t.sensitivity),
             (Some(0.6), Some(0.6), Some(0.6))
         );
         // 30% → 6: adds 0.50 E → 4 of 6.
         let t = top_share(&r, 0.30);
-        assert_eq!((t.flagged, t.true_positives), (6, 4));
+        assert_eq!((t.flagged, t.true_positives), (Some(6), Some(4)));
         // Everyone: PPV = prevalence, sensitivity 1. Nobody: no PPV.
         let t = top_share(&r, 1.0);
         assert_eq!(
             (t.flagged, t.ppv, t.sensitivity),
-            (20, Some(0.25), Some(1.0))
+            (Some(20), Some(0.25), Some(1.0))
         );
         let t = top_share(&r, 0.0);
         assert_eq!(
             (t.target, t.flagged, t.threshold, t.ppv),
-            (0, 0, None, None)
+            (Some(0), Some(0), None, None)
         );
     }
 
@@ -518,7 +546,7 @@ mod tests {
         let t = top_share(&ranked(&[], &[]), 0.05);
         assert_eq!(
             (t.target, t.flagged, t.ppv, t.sensitivity),
-            (0, 0, None, None)
+            (Some(0), Some(0), None, None)
         );
     }
 

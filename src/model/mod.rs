@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod explain;
 pub mod fairness;
 pub mod metrics;
+pub mod published;
 pub mod schema;
 pub mod score;
 pub mod train;

@@ -12,17 +12,31 @@ use crate::features::FeatureSet;
 
 use super::design::Term;
 
-/// The schema version this strata writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this strata writes.
+///
+/// 2: every count of people in the evaluation and training summary is
+/// disclosure-controlled (rounded; `null` when withheld), rates come from the
+/// rounded counts, and the evaluation records the rule (`disclosure`).
+/// Version 1 files (exact counts, never `null`) are still read; a strata that
+/// reads only version 1 refuses a version 2 file by its version instead of
+/// failing on a `null` count.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Every schema version this strata reads.
+pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [1, SCHEMA_VERSION];
 
 /// What the model was trained on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainingSummary {
     pub index_date: chrono::NaiveDate,
-    /// People in the training set (excluding the holdout).
+    /// People in the training set (excluding the holdout), rounded by the
+    /// disclosure profile (files written before disclosure control hold the
+    /// exact number).
     pub n_train: u64,
+    /// People in the holdout, rounded likewise.
     pub n_holdout: u64,
-    /// Share of training people with the outcome.
+    /// Share of training people with the outcome, computed from the rounded
+    /// counts (so it reveals nothing they do not).
     pub outcome_prevalence: f64,
     /// L2 penalty per person chosen by cross-validation.
     pub lambda: f64,
@@ -38,10 +52,14 @@ pub struct TrainingSummary {
 /// Discrimination and accuracy on the holdout.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HoldoutMetrics {
-    pub auc: f64,
-    pub brier: f64,
+    /// `None` when withheld: the holdout has 1–t people with (or without)
+    /// the outcome, so the AUC would describe them.
+    pub auc: Option<f64>,
+    pub brier: Option<f64>,
+    /// Rounded.
     pub n: u64,
-    pub outcomes: u64,
+    /// Rounded; `None` when withheld (1–t, or 1–t without the outcome).
+    pub outcomes: Option<u64>,
 }
 
 /// A trained model.
@@ -83,7 +101,7 @@ impl ModelFile {
             .get("schema_version")
             .and_then(|v| v.as_u64())
             .unwrap_or(0) as u32;
-        if found != SCHEMA_VERSION {
+        if !READABLE_SCHEMA_VERSIONS.contains(&found) {
             return Err(ModelError::SchemaVersion {
                 path: path.to_path_buf(),
                 found,
@@ -216,6 +234,23 @@ pub struct Evaluation {
     pub record_oracle_auc: Option<AucEstimate>,
     pub subgroups: Vec<Subgroup>,
     pub options: EvaluateOptions,
+    /// The disclosure control its figures passed (see
+    /// `model::published`). `None` in evaluations made before strata
+    /// controlled them (older model files), whose counts are exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<DisclosureApplied>,
+}
+
+/// The small-number rule an evaluation's figures passed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DisclosureApplied {
+    /// The disclosure profile, as written in configuration (`opensafely`).
+    pub profile: String,
+    /// Counts of 1 to this many people are withheld (null), and so is every
+    /// figure that describes them.
+    pub redact_at_or_below: u64,
+    /// How the other counts were rounded, in words (`nearest 5`).
+    pub rounding: String,
 }
 
 /// What was evaluated, for the record (all optional; the caller fills them).
@@ -261,10 +296,11 @@ pub struct Limits {
 /// All metrics of one set of people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
-    pub n: u64,
-    /// People with the outcome.
-    pub events: u64,
-    /// events / n.
+    /// People; rounded, `None` when withheld (see [`DisclosureApplied`]).
+    pub n: Option<u64>,
+    /// People with the outcome; rounded, `None` when withheld.
+    pub events: Option<u64>,
+    /// events / n, of the published (rounded) counts.
     pub prevalence: Option<f64>,
     pub mean_risk: Option<f64>,
     /// AUC (ROC) with DeLong SE and 95% CI.
@@ -284,6 +320,9 @@ pub struct Metrics {
     /// Precision–recall curve points (recall, precision), thinned likewise.
     #[serde(default)]
     pub pr: Vec<(f64, f64)>,
+    /// What disclosure control withheld here and why, in words; `None` when nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// AUC with its DeLong standard error and 95% confidence interval.
@@ -318,14 +357,17 @@ pub struct Recalibration {
 pub struct DecileRow {
     /// 1 = lowest risk … 10 = highest.
     pub decile: u8,
-    pub n: u64,
-    pub events: u64,
-    pub mean_risk: f64,
-    /// events / n.
-    pub observed: f64,
-    /// 95% Wilson interval for `observed`.
-    pub observed_lower: f64,
-    pub observed_upper: f64,
+    /// Rounded; `None` when withheld.
+    pub n: Option<u64>,
+    /// Rounded; `None` when withheld.
+    pub events: Option<u64>,
+    /// `None` when `n` is withheld.
+    pub mean_risk: Option<f64>,
+    /// events / n of the published counts; `None` when either is withheld.
+    pub observed: Option<f64>,
+    /// 95% Wilson interval for `observed`, of the published counts.
+    pub observed_lower: Option<f64>,
+    pub observed_upper: Option<f64>,
 }
 
 /// PPV and sensitivity of flagging the top `share` of people by risk.
@@ -333,18 +375,21 @@ pub struct DecileRow {
 pub struct TopShare {
     /// The share asked for (0.05 = top 5%).
     pub share: f64,
-    /// ⌈share·n⌉: the number of people the share asks for.
-    pub target: u64,
+    /// ⌈share·n⌉: the number of people the share asks for (rounded; `None` when withheld).
+    pub target: Option<u64>,
     /// People flagged: everyone with risk ≥ `threshold`, so ties at the cut
-    /// are all in (`flagged` ≥ `target`).
-    pub flagged: u64,
-    /// The risk of the `target`-th highest person; `None` when `target` is 0.
+    /// are all in (`flagged` ≥ `target`). Rounded; `None` when withheld.
+    pub flagged: Option<u64>,
+    /// The risk of the `target`-th highest person; `None` when `target` is 0
+    /// or the people flagged are withheld.
     pub threshold: Option<f64>,
-    /// Flagged people with the outcome.
-    pub true_positives: u64,
-    /// true_positives / flagged; `None` when nobody is flagged.
+    /// Flagged people with the outcome. Rounded; `None` when withheld.
+    pub true_positives: Option<u64>,
+    /// true_positives / flagged of the published counts; `None` when nobody
+    /// is flagged or either count is withheld.
     pub ppv: Option<f64>,
-    /// true_positives / all people with the outcome; `None` when nobody has it.
+    /// true_positives / all people with the outcome, of the published
+    /// counts; `None` when nobody has it or either count is withheld.
     pub sensitivity: Option<f64>,
 }
 
@@ -353,8 +398,10 @@ pub struct TopShare {
 pub struct Subgroup {
     pub attribute: String,
     pub group: String,
-    pub n: u64,
-    pub events: u64,
+    /// Rounded; `None` when withheld.
+    pub n: Option<u64>,
+    /// Rounded; `None` when withheld.
+    pub events: Option<u64>,
     /// `None` when the group is below the minimum sizes.
     pub metrics: Option<Metrics>,
     /// Why `metrics` is `None`.
@@ -362,14 +409,19 @@ pub struct Subgroup {
     /// AUC of the true risks in this group, when they were given.
     pub oracle_auc: Option<f64>,
     pub flags: Vec<Flag>,
+    /// What disclosure control withheld in this row and why; `None` when nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// A subgroup metric beyond its limit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Flag {
     pub kind: FlagKind,
-    /// The subgroup's value (for AUC: the difference subgroup − overall).
-    pub value: f64,
+    /// The subgroup's value (for AUC: the difference subgroup − overall);
+    /// `None` when the figure is withheld by disclosure control (the flag
+    /// was raised on the exact figure, which is not published).
+    pub value: Option<f64>,
     /// The limit in words, e.g. `|ΔAUC| ≤ 0.05`.
     pub limit: String,
 }
@@ -394,7 +446,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/emergency_admission.json");
         let text = std::fs::read_to_string(&path).expect("default model");
         let model = ModelFile::load(&path).expect("loads");
-        assert_eq!(model.schema_version, SCHEMA_VERSION);
+        assert_eq!(model.schema_version, 1, "written before disclosure control");
         assert!(
             model.evaluation.is_some(),
             "the default model records its evaluation"
@@ -403,5 +455,25 @@ mod tests {
         let again = dir.path().join("again.json");
         model.save(&again).expect("save");
         assert_eq!(std::fs::read_to_string(&again).expect("read"), text);
+    }
+
+    #[test]
+    fn versions_1_and_2_are_read_and_others_refused_by_their_version() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/emergency_admission.json");
+        let text = std::fs::read_to_string(&path).expect("default model");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (version, readable) in [(1, true), (2, true), (3, false), (0, false)] {
+            let file = dir.path().join(format!("v{version}.json"));
+            let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+            value["schema_version"] = serde_json::json!(version);
+            std::fs::write(&file, value.to_string()).expect("write");
+            match ModelFile::load(&file) {
+                Ok(m) => assert!(readable, "version {version} loaded: {}", m.model_id),
+                Err(ModelError::SchemaVersion { found, .. }) => {
+                    assert!(!readable && found == version, "version {version} refused")
+                }
+                Err(e) => panic!("version {version}: {e}"),
+            }
+        }
     }
 }

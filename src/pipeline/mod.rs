@@ -230,7 +230,7 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
             .map(|f| manifest::describe_file(f).map_err(Error::from))
             .collect::<Result<Vec<_>>>()
     })?;
-    let distribution = describe_distribution(&people, &model)?;
+    let distribution = describe_distribution(&people, &model, &extract.patients)?;
     let drift = previous
         .as_deref()
         .and_then(|run| Manifest::read(&run.join("manifest.json")).ok())
@@ -471,8 +471,13 @@ fn count_by<'a>(
         .collect())
 }
 
-/// The score distribution, tier shares and model-feature missingness of this run.
-fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift::Distribution> {
+/// The score distribution, tier shares and model-feature missingness of this
+/// run, and the planning population's risk bins for the run report.
+fn describe_distribution(
+    people: &DataFrame,
+    model: &ModelFile,
+    patients: &DataFrame,
+) -> Result<drift::Distribution> {
     let risks: Vec<f64> = people
         .column("risk")?
         .f64()?
@@ -492,6 +497,15 @@ fn describe_distribution(people: &DataFrame, model: &ModelFile) -> Result<drift:
         risk_bin_shares: drift::risk_bins(&risks),
         tier_shares: tiers.into_iter().map(|(t, c)| (t, c as f64 / n)).collect(),
         missingness,
+        planning_risk_bins: drift::risk_bin_counts(
+            risks
+                .iter()
+                .zip(crate::governance::opt_out::secondary_use_mask(
+                    people, patients,
+                )?)
+                .filter(|(_, counted)| *counted)
+                .map(|(r, _)| *r),
+        ),
     })
 }
 

@@ -15,11 +15,13 @@ use super::{feature_set, validate_and_derive};
 use crate::features::FeatureError;
 use crate::features::outcomes::Outcome;
 use crate::features::{FeatureTable, derive_features};
+use crate::governance::disclosure::DisclosureProfile;
 use crate::governance::opt_out::secondary_use;
 use crate::ingest::{Extract, ValidateOptions, left_join_in_order};
 use crate::model::ModelError;
 use crate::model::evaluate::{EvaluateOptions, Evaluation, EvaluationContext, evaluate};
 use crate::model::fairness::GroupLabels;
+use crate::model::published::Control;
 use crate::model::schema::{HoldoutMetrics, TrainingSummary};
 use crate::model::{DesignMatrix, ModelFile, SCHEMA_VERSION, score, train};
 use crate::publication::manifest;
@@ -237,6 +239,10 @@ pub struct TrainPlan {
     pub options: EvaluateOptions,
     /// Files replacing built-in score code lists (`[codelists]`).
     pub codelists: crate::codelists::ListFiles,
+    /// The small-number rule of every count the model file, card and
+    /// evaluation publish (`[disclosure] profile`): they are shared beyond
+    /// the analytics team.
+    pub disclosure: DisclosureProfile,
 }
 
 /// Trains a model of `plan.outcome` at `index_date`: features up to and
@@ -304,8 +310,28 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
     let (auc, brier) = train::evaluate(&fit, &x, &y, &holdout_rows);
     let auc =
         auc.ok_or_else(|| ModelError::Training("the holdout has only one outcome class".into()))?;
-    let prevalence =
-        train_rows.iter().filter(|&&r| y[r]).count() as f64 / train_rows.len().max(1) as f64;
+    // The model file is shared: its counts are rounded, withheld when small,
+    // and its rates come from the rounded counts (model::published).
+    let control = Control::new(plan.disclosure);
+    let (n_train, n_holdout) = (train_rows.len() as u64, holdout_rows.len() as u64);
+    let train_events = train_rows.iter().filter(|&&r| y[r]).count() as u64;
+    let holdout_events = holdout_rows.iter().filter(|&&r| y[r]).count() as u64;
+    let (Some(n_train_published), Some(n_holdout_published), Some(train_events_published)) = (
+        control.count(n_train),
+        control.count(n_holdout),
+        control.subset(train_events, n_train),
+    ) else {
+        return Err(ModelError::Training(format!(
+            "the training set or the holdout holds 1–{} people (or people without the outcome), \
+             too few to publish in a model file (disclosure profile {})",
+            control.threshold(),
+            plan.disclosure
+        ))
+        .into());
+    };
+    let prevalence = train_events_published as f64 / n_train_published.max(1) as f64;
+    let holdout_outcome_small = control.is_small(holdout_events)
+        || control.is_small(n_holdout.saturating_sub(holdout_events));
     let input_checksums = extract
         .report
         .files
@@ -332,8 +358,8 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
         terms,
         training: TrainingSummary {
             index_date: plan.index_date,
-            n_train: train_rows.len() as u64,
-            n_holdout: holdout_rows.len() as u64,
+            n_train: n_train_published,
+            n_holdout: n_holdout_published,
             outcome_prevalence: prevalence,
             lambda,
             alpha,
@@ -342,10 +368,10 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
             synthetic_data: plan.synthetic,
         },
         holdout: HoldoutMetrics {
-            auc,
-            brier,
-            n: holdout_rows.len() as u64,
-            outcomes: holdout_rows.iter().filter(|&&r| y[r]).count() as u64,
+            auc: (!holdout_outcome_small).then_some(crate::model::published::auc_decimals(auc)),
+            brier: (!holdout_outcome_small).then_some(brier),
+            n: n_holdout_published,
+            outcomes: control.subset(holdout_events, n_holdout),
         },
         evaluation: None,
         temporal_evaluation: None,
@@ -365,6 +391,7 @@ pub fn train_model(plan: &TrainPlan) -> Result<ModelFile> {
             input: &plan.input,
             set: &set,
             options: &plan.options,
+            disclosure: &plan.disclosure,
         };
         let mut evaluation = study.evaluate_at(&model, later, plan.outcome)?;
         evaluation.context.data = Some(format!(
@@ -396,8 +423,15 @@ fn holdout_evaluation(
     let risk = score(model, &holdout);
     let outcome: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
     let groups = fairness_groups(&take_rows(frame, rows)?)?;
-    let evaluation = evaluate(&risk, &outcome, &groups, None, &plan.options)
-        .map_err(|e| Error::from(ModelError::Training(format!("holdout evaluation: {e}"))))?;
+    let evaluation = evaluate(
+        &risk,
+        &outcome,
+        &groups,
+        None,
+        &plan.options,
+        &plan.disclosure,
+    )
+    .map_err(|e| Error::from(ModelError::Training(format!("holdout evaluation: {e}"))))?;
     Ok(evaluation.with_context(EvaluationContext {
         model_id: Some(model.model_id.clone()),
         outcome: Some(model.outcome.clone()),
@@ -424,6 +458,10 @@ pub struct EvaluatePlan {
     pub options: EvaluateOptions,
     /// Files replacing built-in score code lists (`[codelists]`).
     pub codelists: crate::codelists::ListFiles,
+    /// The small-number rule of every count the model file, card and
+    /// evaluation publish (`[disclosure] profile`): they are shared beyond
+    /// the analytics team.
+    pub disclosure: DisclosureProfile,
 }
 
 /// Scores `plan.model` on the labelled cohort at the index date and
@@ -454,6 +492,7 @@ pub fn evaluate_model(plan: &EvaluatePlan) -> Result<Evaluation> {
         input: &plan.input,
         set: &set,
         options: &plan.options,
+        disclosure: &plan.disclosure,
     };
     study.evaluate(&model, &features, outcome)
 }
@@ -464,6 +503,7 @@ struct Study<'a> {
     input: &'a Path,
     set: &'a crate::features::FeatureSet,
     options: &'a EvaluateOptions,
+    disclosure: &'a DisclosureProfile,
 }
 
 impl Study<'_> {
@@ -497,6 +537,7 @@ impl Study<'_> {
             &groups,
             labelled.oracle.as_deref(),
             self.options,
+            self.disclosure,
         )
         .map_err(|e| ModelError::Training(format!("evaluation: {e}")))?;
         let evaluation = match &labelled.record_oracle {

@@ -45,12 +45,20 @@ pub fn risk_bin(risk: f64) -> usize {
 
 /// Shares of `risks` in each bin (`LOGIT_BINS + 2` bins including the two open ends).
 pub fn risk_bins(risks: &[f64]) -> Vec<f64> {
+    let n = risks.len().max(1) as f64;
+    risk_bin_counts(risks.iter().copied())
+        .into_iter()
+        .map(|c| c as f64 / n)
+        .collect()
+}
+
+/// People of `risks` in each bin (the bins of [`risk_bins`]).
+pub fn risk_bin_counts(risks: impl IntoIterator<Item = f64>) -> Vec<u64> {
     let mut counts = vec![0u64; LOGIT_BINS + 2];
     for r in risks {
-        counts[risk_bin(*r)] += 1;
+        counts[risk_bin(r)] += 1;
     }
-    let n = risks.len().max(1) as f64;
-    counts.into_iter().map(|c| c as f64 / n).collect()
+    counts
 }
 
 /// Population stability index between shares `now` and `before` (same bins).
@@ -149,6 +157,7 @@ mod tests {
             risk_bin_shares: vec![0.5, 0.5],
             tier_shares: vec![("low".into(), 1.0)],
             missingness: vec![("imd_decile".into(), 0.01)],
+            planning_risk_bins: vec![],
         };
         let now = Distribution {
             risk_bin_shares: vec![0.9, 0.1],

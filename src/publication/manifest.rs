@@ -106,6 +106,13 @@ pub struct Distribution {
     pub tier_shares: Vec<(String, f64)>,
     /// (feature, share of people with no value).
     pub missingness: Vec<(String, f64)>,
+    /// People of the planning population (no National Data Opt-out, no
+    /// Type 1 objection) in each log-odds bin, exact. The manifest sits
+    /// beside person-level outputs (analysts, direct care); the run report,
+    /// which commissioners see, protects these counts before drawing them
+    /// (docs/information-governance.md). Empty in runs before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planning_risk_bins: Vec<u64>,
 }
 
 /// How this run compares with the previous one.

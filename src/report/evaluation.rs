@@ -7,8 +7,11 @@
 //! them); otherwise they are reconstructed from the calibration deciles
 //! (11 points, marked as approximate).
 //!
-//! Counts of people shown (decile and subgroup sizes, events, people
-//! flagged) that describe 1–7 people are shown as "≤7".
+//! Every figure comes from an evaluation that passed disclosure control
+//! (`model::published`): counts rounded, withheld counts shown as
+//! "withheld" (never 0), rates computed from the published counts. An
+//! evaluation recorded before that (an older model file) is marked as exact
+//! in the footer, and its counts of 1–7 are still shown as "≤7".
 
 use std::path::Path;
 
@@ -45,12 +48,24 @@ pub fn write_evaluation_report(evaluation: &Evaluation, path: &Path) -> Result<(
     write_atomically(path, &html)
 }
 
-fn count(n: u64) -> Td {
+/// A published count; a withheld one reads "withheld", never 0.
+fn count(n: Option<u64>) -> Td {
     let t = DisclosureProfile::default().redact_at_or_below();
-    if (1..=t).contains(&n) {
-        Td::redacted(format!("≤{t}"))
-    } else {
-        Td::num(format_count(n, false))
+    match n {
+        None => Td::redacted("withheld"),
+        // Only in an evaluation recorded before disclosure control.
+        Some(n) if (1..=t).contains(&n) => Td::redacted(format!("≤{t}")),
+        Some(n) => Td::num(format_count(n, false)),
+    }
+}
+
+/// A count in running text.
+fn count_text(n: Option<u64>) -> String {
+    let t = DisclosureProfile::default().redact_at_or_below();
+    match n {
+        None => "withheld".into(),
+        Some(n) if (1..=t).contains(&n) => format!("≤{t}"),
+        Some(n) => format_count(n, false),
     }
 }
 
@@ -70,6 +85,15 @@ fn opt(v: Option<f64>, digits: usize) -> Td {
             })
         }
         _ => Td::num("–"),
+    }
+}
+
+/// A rate of a table row that always has one unless disclosure control
+/// withheld it.
+fn withheld_pct(v: Option<f64>) -> Td {
+    match v {
+        Some(v) if v.is_finite() => Td::num(format_percent(v)),
+        _ => Td::redacted("withheld"),
     }
 }
 
@@ -102,8 +126,18 @@ type Points = Vec<(f64, f64)>;
 
 /// ROC and PR points at the decile boundaries, highest risk first.
 fn curves_from_deciles(m: &Metrics) -> (Points, Points) {
-    let events = m.events as f64;
-    let non_events = (m.n - m.events) as f64;
+    // A withheld decile count leaves no curve to draw. The totals are the
+    // sums of the published (rounded) decile counts, so the curve ends at (1, 1).
+    if m.deciles
+        .iter()
+        .any(|d| d.n.is_none() || d.events.is_none())
+    {
+        return (Vec::new(), Vec::new());
+    }
+    let n: u64 = m.deciles.iter().filter_map(|d| d.n).sum();
+    let events: u64 = m.deciles.iter().filter_map(|d| d.events).sum();
+    let non_events = n.saturating_sub(events) as f64;
+    let events = events as f64;
     if events == 0.0 {
         return (Vec::new(), Vec::new());
     }
@@ -111,8 +145,9 @@ fn curves_from_deciles(m: &Metrics) -> (Points, Points) {
     let mut pr = Vec::new();
     let (mut tp, mut fp) = (0u64, 0u64);
     for d in m.deciles.iter().rev() {
-        tp += d.events;
-        fp += d.n - d.events;
+        let (dn, de) = (d.n.unwrap_or(0), d.events.unwrap_or(0));
+        tp += de;
+        fp += dn.saturating_sub(de);
         if non_events > 0.0 {
             roc.push((fp as f64 / non_events, tp as f64 / events));
         }
@@ -205,7 +240,7 @@ pub(crate) fn render_evaluation_report(e: &Evaluation, path: &Path) -> Result<St
     );
     page.section("subgroups", "Fairness: subgroups", subgroups(e));
     page.section("oracle", "Oracle comparison", oracle(e));
-    page.footer = footer(&curves);
+    page.footer = footer(e, &curves);
     Ok(page.render())
 }
 
@@ -223,9 +258,10 @@ fn headline(e: &Evaluation) -> String {
         .flags()
         .map(|(a, g, f)| {
             format!(
-                "{a} = {g}: {} ({:.3}; limit {})",
+                "{a} = {g}: {} ({}; limit {})",
                 f.kind.label(),
-                f.value,
+                f.value
+                    .map_or("value withheld".into(), |v| format!("{v:.3}")),
                 f.limit
             )
         })
@@ -268,15 +304,7 @@ fn headline(e: &Evaluation) -> String {
         ),
         tile(
             "People / with outcome",
-            &format!(
-                "{} / {}",
-                format_count(m.n, false),
-                if (1..=7).contains(&m.events) {
-                    "≤7".to_string()
-                } else {
-                    format_count(m.events, false)
-                }
-            ),
+            &format!("{} / {}", count_text(m.n), count_text(m.events)),
             &format!(
                 "prevalence {}",
                 m.prevalence.map_or("–".into(), format_percent)
@@ -368,7 +396,16 @@ fn overview(m: &Metrics) -> String {
             "share of people who had the outcome",
         ),
     ];
+    // People counted but their outcome count withheld: every figure that
+    // depends on the outcome was withheld with it, and says so.
+    let outcome_withheld = m.n.is_some_and(|n| n > 0) && m.events.is_none();
     for (name, v, meaning) in rows {
+        let depends_on_outcome = name != "Mean predicted risk";
+        let v = if outcome_withheld && depends_on_outcome && v.text == "–" {
+            Td::redacted("withheld")
+        } else {
+            v
+        };
         overview.row(vec![Td::text(name), v, Td::text(meaning)]);
     }
     format!(
@@ -439,14 +476,17 @@ fn discrimination(m: &Metrics, curves: &Curves, path: &Path) -> Result<String, R
 /// Observed against predicted risk by decile, as a chart and a table.
 fn calibration(m: &Metrics, path: &Path) -> Result<String, ReportError> {
     let chart_err = ReportError::chart(path);
+    // A decile whose rate is withheld has no point.
     let cal_points: Vec<CalibrationPoint> = m
         .deciles
         .iter()
-        .map(|d| CalibrationPoint {
-            predicted: d.mean_risk,
-            observed: d.observed,
-            lower: d.observed_lower,
-            upper: d.observed_upper,
+        .filter_map(|d| {
+            Some(CalibrationPoint {
+                predicted: d.mean_risk?,
+                observed: d.observed?,
+                lower: d.observed_lower?,
+                upper: d.observed_upper?,
+            })
         })
         .collect();
     let cal_chart = charts::calibration(&cal_points).map_err(&chart_err)?;
@@ -467,13 +507,14 @@ fn calibration(m: &Metrics, path: &Path) -> Result<String, ReportError> {
             Td::num(d.decile.to_string()),
             count(d.n),
             count(d.events),
-            Td::num(format_percent(d.mean_risk)),
-            Td::num(format_percent(d.observed)),
-            Td::num(format!(
-                "{} – {}",
-                format_percent(d.observed_lower),
-                format_percent(d.observed_upper)
-            )),
+            withheld_pct(d.mean_risk),
+            withheld_pct(d.observed),
+            match (d.observed_lower, d.observed_upper) {
+                (Some(lo), Some(hi)) => {
+                    Td::num(format!("{} – {}", format_percent(lo), format_percent(hi)))
+                }
+                _ => Td::redacted("withheld"),
+            },
         ]);
     }
     Ok(format!(
@@ -506,12 +547,18 @@ fn top_shares(m: &Metrics) -> String {
         ],
     );
     for t in &m.top {
+        // A figure missing because its count was withheld reads "withheld".
+        let rate = |v: Option<f64>, withheld: bool| match v {
+            None if withheld => Td::redacted("withheld"),
+            v => pct(v),
+        };
+        let tp_withheld = t.flagged.is_none() || t.true_positives.is_none();
         top.row(vec![
             Td::text(format!("top {}", format_percent(t.share))),
             count(t.flagged),
-            pct(t.threshold),
-            pct(t.ppv),
-            pct(t.sensitivity),
+            rate(t.threshold, t.flagged.is_none()),
+            rate(t.ppv, tp_withheld),
+            rate(t.sensitivity, tp_withheld),
         ]);
     }
     format!(
@@ -547,7 +594,15 @@ fn subgroups(e: &Evaluation) -> String {
         } else {
             s.flags
                 .iter()
-                .map(|f| format!("{} ({:.3}; limit {})", f.kind.label(), f.value, f.limit))
+                .map(|f| {
+                    format!(
+                        "{} ({}; limit {})",
+                        f.kind.label(),
+                        f.value
+                            .map_or("value withheld".into(), |v| format!("{v:.3}")),
+                        f.limit
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         };
@@ -656,9 +711,31 @@ fn oracle(e: &Evaluation) -> String {
 }
 
 /// Where the curves came from, and what the counts on the page are.
-fn footer(curves: &Curves) -> String {
+fn footer(e: &Evaluation, curves: &Curves) -> String {
+    let counts = match &e.disclosure {
+        Some(d) => format!(
+            "Every figure passed disclosure control ({}): counts of 1–{} people are withheld (“withheld”, never 0) and other counts rounded ({}); rates, intervals and curves are computed from the published counts; any figure describing 1–{} people is withheld.",
+            d.profile, d.redact_at_or_below, d.rounding, d.redact_at_or_below
+        ),
+        None => "Exact counts: this evaluation was recorded before strata applied disclosure control (counts of 1–7 are shown as “≤7”, but rates are exact); do not share this page.".into(),
+    };
+    let withheld: Vec<String> =
+        std::iter::once(("overall".to_string(), e.overall.withheld.as_deref()))
+            .chain(e.subgroups.iter().map(|s| {
+                (
+                    format!("{} = {}", s.attribute, s.group),
+                    s.withheld.as_deref(),
+                )
+            }))
+            .filter_map(|(what, note)| note.map(|n| format!("{what}: {n}")))
+            .collect();
+    let withheld = if withheld.is_empty() {
+        String::new()
+    } else {
+        format!(" Withheld — {}.", withheld.join("; "))
+    };
     super::html::p(&format!(
-        "Generated by strata {}. Counts of 1–7 people are shown as “≤7”, but rates are exact: this page is for model governance, not a disclosure-controlled publication. Curves {}.",
+        "Generated by strata {}. {counts}{withheld} Curves {}.",
         crate::VERSION,
         if curves.roc_exact && curves.pr_exact {
             "use the evaluation's own ROC and precision–recall points"
@@ -708,6 +785,7 @@ mod tests {
             &groups,
             Some(&oracle),
             &EvaluateOptions::default(),
+            &DisclosureProfile::default(),
         )
         .expect("valid")
         .with_context(EvaluationContext {
@@ -762,15 +840,40 @@ mod tests {
             points(&v, "roc"),
             Some(vec![(0.0, 0.0), (0.2, 0.7), (1.0, 1.0)])
         );
-        let (roc, pr) = curves_from_deciles(&e.overall);
+        // The fallback serves older evaluations, whose decile counts are all
+        // there: 1,000 people, every fifth with the outcome, 10 deciles.
+        let risk: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
+        let outcome: Vec<bool> = (0..1000).map(|i| i % 5 == 0).collect();
+        let old = crate::model::evaluate::evaluate_exact(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+        )
+        .expect("valid");
+        let (roc, pr) = curves_from_deciles(&old.overall);
         assert_eq!(roc.first(), Some(&(0.0, 0.0)));
         assert_eq!(roc.last(), Some(&(1.0, 1.0)));
-        assert_eq!(pr.len(), e.overall.deciles.len());
+        assert_eq!(pr.len(), old.overall.deciles.len());
+        // A withheld decile count leaves no approximate curve rather than a wrong one.
+        let (roc, _) = curves_from_deciles(&e.overall);
+        if e.overall.deciles.iter().any(|d| d.events.is_none()) {
+            assert!(roc.is_empty());
+        }
     }
 
     #[test]
     fn an_empty_evaluation_still_renders() {
-        let e = evaluate(&[], &[], &[], None, &EvaluateOptions::default()).expect("valid");
+        let e = evaluate(
+            &[],
+            &[],
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &DisclosureProfile::default(),
+        )
+        .expect("valid");
         let html = render_evaluation_report(&e, Path::new("eval.html")).expect("report");
         assert!(html.contains("id=\"chart-roc\"") && html.contains("No subgroups"));
     }
@@ -788,6 +891,35 @@ mod tests {
         let path = Path::new(&json).with_extension("html");
         write_evaluation_report(&e, &path).expect("written");
         eprintln!("wrote {}", path.display());
+    }
+
+    #[test]
+    fn few_events_read_withheld_not_a_dash_or_zero() {
+        // 200 people, 4 with the outcome: the outcome count and everything
+        // built on it is withheld.
+        let risk: Vec<f64> = (0..200).map(|i| f64::from(i) / 200.0).collect();
+        let outcome: Vec<bool> = (0..200).map(|i| i >= 196).collect();
+        let e = evaluate(
+            &risk,
+            &outcome,
+            &[],
+            None,
+            &EvaluateOptions::default(),
+            &DisclosureProfile::default(),
+        )
+        .expect("valid");
+        let html = render_evaluation_report(&e, Path::new("eval.html")).expect("report");
+        let start = html.find("id=\"table-overview\"").expect("overview");
+        let table = &html[start..start + html[start..].find("</table>").expect("end")];
+        assert!(table.contains("withheld"), "{table}");
+        assert!(html.contains("200 / withheld"), "people tile");
+        // "0 of 20 had it" in nine deciles would place all 4 in the tenth.
+        let start = html.find("id=\"table-deciles\"").expect("deciles");
+        let deciles = &html[start..start + html[start..].find("</table>").expect("end")];
+        assert!(
+            !deciles.contains(">0<") && !deciles.contains(">0%<"),
+            "{deciles}"
+        );
     }
 
     #[test]

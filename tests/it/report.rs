@@ -220,6 +220,7 @@ fn example_evaluation() -> strata::model::evaluate::Evaluation {
         &groups,
         Some(&truth),
         &EvaluateOptions::default(),
+        &strata::governance::disclosure::DisclosureProfile::default(),
     )
     .expect("valid")
     .with_context(EvaluationContext {

@@ -14,7 +14,46 @@ pub(super) fn render(e: &Evaluation) -> String {
     out.push_str("\nPPV and sensitivity at the top of risk (ties at the cut all flagged)\n");
     out.push_str(&indent(&top(&e.overall)));
     subgroups(&mut out, e);
+    disclosure(&mut out, e);
     out
+}
+
+/// What the counts are: the disclosure control they passed, or a warning
+/// that they are exact (an evaluation recorded before strata controlled them).
+fn disclosure(out: &mut String, e: &Evaluation) {
+    match &e.disclosure {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "\nDisclosure control ({}): counts of 1–{} people are withheld (\"withheld\"), other counts rounded ({}); rates are computed from the published counts; figures describing 1–{} people are withheld.",
+                d.profile, d.redact_at_or_below, d.rounding, d.redact_at_or_below
+            );
+        }
+        None => out.push_str(
+            "\nExact counts: this evaluation was recorded before strata applied disclosure control; do not share it.\n",
+        ),
+    }
+    let notes: Vec<String> =
+        std::iter::once(("overall".to_string(), e.overall.withheld.as_deref()))
+            .chain(e.subgroups.iter().map(|s| {
+                (
+                    format!("{} = {}", s.attribute, s.group),
+                    s.withheld.as_deref(),
+                )
+            }))
+            .filter_map(|(what, note)| note.map(|n| format!("  {what}: {n}")))
+            .collect();
+    if !notes.is_empty() {
+        out.push_str("Withheld:\n");
+        for n in notes {
+            let _ = writeln!(out, "{n}");
+        }
+    }
+}
+
+/// A published count, or `withheld` (never 0 for a withheld count).
+pub(crate) fn count(v: Option<u64>) -> String {
+    v.map_or_else(|| "withheld".into(), |n| n.to_string())
 }
 
 fn header(out: &mut String, e: &Evaluation) {
@@ -47,8 +86,8 @@ fn overall(out: &mut String, e: &Evaluation) {
     let _ = writeln!(
         out,
         "\nOverall: n = {}, events = {}, prevalence {}",
-        m.n,
-        m.events,
+        count(m.n),
+        count(m.events),
         pct(m.prevalence)
     );
     let mut rows = vec![
@@ -86,15 +125,14 @@ fn deciles(m: &Metrics) -> String {
         .map(|d| {
             vec![
                 d.decile.to_string(),
-                d.n.to_string(),
-                d.events.to_string(),
-                pct(Some(d.mean_risk)),
-                pct(Some(d.observed)),
-                format!(
-                    "{}–{}",
-                    pct(Some(d.observed_lower)),
-                    pct(Some(d.observed_upper))
-                ),
+                count(d.n),
+                count(d.events),
+                pct(d.mean_risk),
+                pct(d.observed),
+                match (d.observed_lower, d.observed_upper) {
+                    (Some(lo), Some(hi)) => format!("{}–{}", pct(Some(lo)), pct(Some(hi))),
+                    _ => "n/a".into(),
+                },
             ]
         })
         .collect();
@@ -117,14 +155,22 @@ fn top(m: &Metrics) -> String {
         .top
         .iter()
         .map(|t| {
+            let withheld = t.flagged.is_none() || t.true_positives.is_none();
+            let rate = |v: Option<f64>| match v {
+                None if withheld => "withheld".into(),
+                v => pct(v),
+            };
             vec![
                 pct(Some(t.share)),
-                t.target.to_string(),
-                t.flagged.to_string(),
-                num(t.threshold, 4),
-                t.true_positives.to_string(),
-                pct(t.ppv),
-                pct(t.sensitivity),
+                count(t.target),
+                count(t.flagged),
+                match t.threshold {
+                    None if t.flagged.is_none() => "withheld".into(),
+                    v => num(v, 4),
+                },
+                count(t.true_positives),
+                rate(t.ppv),
+                rate(t.sensitivity),
             ]
         })
         .collect();
@@ -177,8 +223,8 @@ fn subgroup_row(s: &Subgroup, with_oracle: bool) -> Vec<String> {
     let mut row = vec![
         s.attribute.clone(),
         s.group.clone(),
-        s.n.to_string(),
-        s.events.to_string(),
+        count(s.n),
+        count(s.events),
     ];
     let Some(m) = &s.metrics else {
         row.push(format!(
@@ -193,7 +239,7 @@ fn subgroup_row(s: &Subgroup, with_oracle: bool) -> Vec<String> {
     };
     row.push(auc_ci(m));
     if with_oracle {
-        row.push(num(s.oracle_auc, 4));
+        row.push(num(s.oracle_auc, 3));
     }
     row.push(num(m.calibration.slope, 3));
     row.push(num(m.calibration.intercept, 3));
@@ -201,7 +247,7 @@ fn subgroup_row(s: &Subgroup, with_oracle: bool) -> Vec<String> {
     let flags: Vec<String> = s
         .flags
         .iter()
-        .map(|f| format!("{} {:+.3} ({})", f.kind.label(), f.value, f.limit))
+        .map(|f| format!("{} {} ({})", f.kind.label(), signed(f.value, 3), f.limit))
         .collect();
     row.push(flags.join("; "));
     row
@@ -213,9 +259,14 @@ fn auc_ci(m: &Metrics) -> String {
 
 fn ci(a: &super::AucEstimate) -> String {
     match (a.lower, a.upper) {
-        (Some(lo), Some(hi)) => format!("{:.4} ({lo:.4}–{hi:.4})", a.auc),
-        _ => format!("{:.4}", a.auc),
+        (Some(lo), Some(hi)) => format!("{:.3} ({lo:.3}–{hi:.3})", a.auc),
+        _ => format!("{:.3}", a.auc),
     }
+}
+
+/// A signed number with `digits` decimals, or `withheld` (a flag raised on a withheld figure).
+pub(crate) fn signed(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "withheld".into(), |x| format!("{x:+.digits$}"))
 }
 
 /// A number with `digits` decimals, or `n/a`.

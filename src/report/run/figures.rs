@@ -75,8 +75,32 @@ impl Shower {
     }
 }
 
+/// Whose counts the page's tiles, pyramid, segments and histogram show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Population {
+    /// The planning population, from the `ALL` row of the protected
+    /// summaries (and the manifest's planning risk bins): the figures
+    /// commissioners see everywhere else.
+    Planning,
+    /// Everyone scored, from the manifest protected here: runs without
+    /// summaries only.
+    EveryoneScored,
+}
+
+impl Population {
+    /// The population in words, for captions.
+    pub(super) fn words(self) -> &'static str {
+        match self {
+            Population::Planning => "planning population",
+            Population::EveryoneScored => "everyone scored",
+        }
+    }
+}
+
 /// Manifest counts after disclosure control.
 pub(super) struct ProtectedCounts {
+    /// Whose counts `people`, `tiers`, `segments` and `bins` are.
+    pub(super) population: Population,
     pub(super) people: Figure,
     pub(super) tiers: Vec<(String, Figure)>,
     pub(super) segments: Vec<(String, Figure)>,
@@ -113,7 +137,6 @@ pub(super) fn protect_manifest_counts(
         .iter()
         .map(|(s, _)| format!("segment_{s}"))
         .collect();
-    let bin_cols: Vec<String> = (0..bins.len()).map(|i| format!("bin_{i}")).collect();
     let disclosure = |source| ReportError::Disclosure {
         path: path.to_path_buf(),
         source,
@@ -181,26 +204,10 @@ pub(super) fn protect_manifest_counts(
     );
 
     // The score distribution: counts per bin, a partition of its total.
-    let (bins_total_fig, bin_figs) = if bins.is_empty() {
-        (Figure::Missing, Vec::new())
-    } else {
-        let sum: u64 = bins.iter().sum();
-        let spec = TableSpec::new("group", "people").partition("risk_bin", bin_cols.clone());
-        let table = SummaryTable {
-            spec,
-            rows: vec![GroupRow {
-                label: "all".into(),
-                counts: std::iter::once(sum).chain(bins.iter().copied()).collect(),
-                values: vec![],
-                contributions: Vec::new(),
-            }],
-        };
-        let t = protect(&table, profile).map_err(disclosure)?;
-        let cells: Vec<Figure> = t.rows[0].counts.iter().map(Figure::of_cell).collect();
-        (cells[0], cells[1..].to_vec())
-    };
+    let (bins_total_fig, bin_figs) = protect_bins(&bins, profile, path)?;
 
     Ok(ProtectedCounts {
+        population: Population::EveryoneScored,
         people,
         tiers: manifest
             .tier_counts
@@ -217,5 +224,79 @@ pub(super) fn protect_manifest_counts(
         bins: bin_figs,
         bins_total: bins_total_fig,
         imd_unmatched,
+    })
+}
+
+/// Protects people per risk bin as one partition of their total (withheld
+/// 1–t, rounded, secondary suppression) before any share is taken: the
+/// published total and the published bins.
+pub(super) fn protect_bins(
+    bins: &[u64],
+    profile: &DisclosureProfile,
+    path: &Path,
+) -> Result<(Figure, Vec<Figure>), ReportError> {
+    if bins.is_empty() {
+        return Ok((Figure::Missing, Vec::new()));
+    }
+    let bin_cols: Vec<String> = (0..bins.len()).map(|i| format!("bin_{i}")).collect();
+    let sum: u64 = bins.iter().sum();
+    let spec = TableSpec::new("group", "people").partition("risk_bin", bin_cols);
+    let table = SummaryTable {
+        spec,
+        rows: vec![GroupRow {
+            label: "all".into(),
+            counts: std::iter::once(sum).chain(bins.iter().copied()).collect(),
+            values: vec![],
+            contributions: Vec::new(),
+        }],
+    };
+    let t = protect(&table, profile).map_err(|source| ReportError::Disclosure {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let cells: Vec<Figure> = t.rows[0].counts.iter().map(Figure::of_cell).collect();
+    Ok((cells[0], cells[1..].to_vec()))
+}
+
+/// The page's counts from the planning population: people, tiers and
+/// segments as published in the `ALL` row (`row`) of a protected summary,
+/// never re-summed from its groups; the risk histogram from the manifest's
+/// planning bins, protected here. `manifest_counts` gives the rest (people
+/// unmatched to IMD, a data-quality figure about everyone scored) and the
+/// histogram of runs that did not record planning bins.
+pub(super) fn planning_counts(
+    summary: &super::summary::Summary,
+    row: usize,
+    manifest: &Manifest,
+    manifest_counts: ProtectedCounts,
+    profile: &DisclosureProfile,
+    path: &Path,
+) -> Result<ProtectedCounts, ReportError> {
+    let cell =
+        |name: &str| -> Result<Figure, ReportError> { Ok(summary.figures(name, true)?[row]) };
+    let people = cell("population")?;
+    let tiers = manifest
+        .tier_counts
+        .iter()
+        .map(|(t, _)| Ok((t.clone(), cell(&format!("tier_{t}"))?)))
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    let segments = manifest
+        .segment_counts
+        .iter()
+        .map(|(s, _)| Ok((s.clone(), cell(&format!("segment_{s}"))?)))
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    let (bins_total, bins) = if manifest.distribution.planning_risk_bins.is_empty() {
+        (manifest_counts.bins_total, manifest_counts.bins)
+    } else {
+        protect_bins(&manifest.distribution.planning_risk_bins, profile, path)?
+    };
+    Ok(ProtectedCounts {
+        population: Population::Planning,
+        people,
+        tiers,
+        segments,
+        bins,
+        bins_total,
+        imd_unmatched: manifest_counts.imd_unmatched,
     })
 }

@@ -1,6 +1,7 @@
 //! Sections about the run itself: what it read and how long it took, drift
 //! since the previous run, data quality, and the headline that sums them up.
 
+use super::figures::Population;
 use super::text::{bytes_text, psi_reading, seconds_text};
 use super::{Context, Figure, Finding};
 use crate::report::ReportError;
@@ -378,15 +379,26 @@ pub(super) fn headline(ctx: &Context, findings: &[Finding]) -> Result<String, Re
             ),
             worst,
         ),
-        tile(
-            "People scored",
-            &show.text(counts.people),
-            &format!(
-                "alive and registered on {}",
-                manifest.as_of.format("%-d %b %Y")
+        match counts.population {
+            Population::Planning => tile(
+                "People (planning population)",
+                &show.text(counts.people),
+                &format!(
+                    "alive and registered on {}, no opt-out",
+                    manifest.as_of.format("%-d %b %Y")
+                ),
+                Status::Neutral,
             ),
-            Status::Neutral,
-        ),
+            Population::EveryoneScored => tile(
+                "People scored",
+                &show.text(counts.people),
+                &format!(
+                    "alive and registered on {}",
+                    manifest.as_of.format("%-d %b %Y")
+                ),
+                Status::Neutral,
+            ),
+        },
         tile(
             "Very high risk",
             &show.text(very_high),

@@ -121,13 +121,27 @@ impl Context {
         let show = Shower {
             threshold: profile.redact_at_or_below(),
         };
-        let counts = protect_manifest_counts(&manifest, &profile, &manifest_path)?;
+        let manifest_counts = protect_manifest_counts(&manifest, &profile, &manifest_path)?;
         let summaries: Vec<(&'static str, Option<Summary>)> =
             crate::products::summaries::DIMENSIONS
                 .iter()
                 .map(|d| Summary::read(run_dir, d).map(|s| (*d, s)))
                 .collect::<Result<_, _>>()?;
         let planning = planning_row(&manifest, &summaries)?;
+        // Commissioners see the planning population in every summary: the
+        // page shows the same published figures (the ALL row), so nothing on
+        // it can be set against a summary to tell about opted-out people.
+        let counts = match planning.and_then(|(i, row)| summaries[i].1.as_ref().map(|s| (s, row))) {
+            Some((summary, row)) => figures::planning_counts(
+                summary,
+                row,
+                &manifest,
+                manifest_counts,
+                &profile,
+                &manifest_path,
+            )?,
+            None => manifest_counts,
+        };
         let definitions = text::tier_definitions(&manifest);
         Ok(Context {
             manifest,
@@ -533,6 +547,102 @@ mod tests {
             "{cross_tab}"
         );
         assert!(cross_tab.contains(">≤7<"), "{cross_tab}");
+    }
+
+    /// Writes `summaries/by_<dimension>.parquet` protected like a run's, with an ALL row.
+    fn write_summary(folder: &Path, dimension: &str, frame: DataFrame) {
+        std::fs::create_dir_all(folder).expect("mkdir");
+        let spec = TableSpec::by_convention(&frame, dimension)
+            .expect("spec")
+            .with_total_row(
+                "ALL",
+                crate::governance::disclosure::TotalRowMethod::RoundedIndependently,
+            );
+        let (mut protected, _) =
+            protect_dataframe(&frame, &spec, &DisclosureProfile::default()).expect("protect");
+        crate::publication::parquet::write_parquet(
+            &mut protected,
+            &folder.join(format!("by_{dimension}.parquet")),
+        )
+        .expect("write");
+    }
+
+    #[test]
+    fn tiles_tiers_and_segments_are_the_published_all_row_not_the_manifest() {
+        // The manifest counts everyone scored (1,000); the planning
+        // population (no opt-outs) is 903 people: 12 very high, 46 high,
+        // 140 rising, 705 low; segments 803 healthy, 100 frail.
+        let m = manifest([10, 45, 150, 795]);
+        let dir = run_dir(&m);
+        write_summary(
+            &dir.path().join("summaries"),
+            "sex",
+            df!(
+                "sex" => ["F", "M"],
+                "population" => [453i64, 450],
+                "tier_very_high" => [6i64, 6],
+                "tier_high" => [23i64, 23],
+                "tier_rising" => [70i64, 70],
+                "tier_low" => [354i64, 351],
+                "segment_healthy" => [403i64, 400],
+                "segment_frailty_and_dementia" => [50i64, 50],
+            )
+            .expect("frame"),
+        );
+        let html = render_run_report(dir.path()).expect("report");
+        // ALL row, rounded from the true totals: 903 → 905, 12 → 10, 46 → 45,
+        // 140 → 140, 705 → 705; segments 803 → 805, 100 → 100.
+        let tile = |label: &str| {
+            let at = html
+                .find(&format!("<div class=\"tile-label\">{label}</div>"))
+                .unwrap_or_else(|| panic!("no tile {label}"));
+            let value = &html[at..];
+            let start = value.find("tile-value\">").expect("value") + "tile-value\">".len();
+            value[start..start + value[start..].find('<').expect("end")].to_string()
+        };
+        assert_eq!(tile("People (planning population)"), "905");
+        assert_eq!(tile("Very high risk"), "10");
+        let start = html.find("id=\"table-tiers\"").expect("tier table");
+        let tiers = &html[start..start + html[start..].find("</table>").expect("end")];
+        assert!(tiers.contains("planning population"), "{tiers}");
+        for published in [">10<", ">45<", ">140<", ">705<", ">905<"] {
+            assert!(tiers.contains(published), "{published} in {tiers}");
+        }
+        // Nothing from the manifest's everyone-scored counts.
+        assert!(
+            !tiers.contains(">1,000<") && !html.contains(">795<") && !html.contains(">150<"),
+            "manifest counts shown"
+        );
+        // Shares are of the published counts: 10 / 905.
+        assert!(tiers.contains(&crate::report::format_percent(10.0 / 905.0)));
+    }
+
+    #[test]
+    fn histogram_shares_come_from_protected_bin_counts() {
+        use figures::{Figure, protect_bins};
+        let path = Path::new("manifest.json");
+        let profile = DisclosureProfile::default();
+        // 500 people: bins of 0, 2, 100 and 398 people.
+        let (total, bins) = protect_bins(&[0, 2, 100, 398], &profile, path).expect("protect");
+        assert_eq!(total, Figure::Count(500));
+        // 2 is withheld; alone it would be 500 − 0 − 100 − 398, so the
+        // smallest other non-zero bin (100) is withheld too; 398 → 400.
+        assert_eq!(
+            bins,
+            [
+                Figure::Count(0),
+                Figure::Redacted,
+                Figure::Redacted,
+                Figure::Count(400)
+            ]
+        );
+        let shares = risk::bin_shares(&bins, total);
+        assert_eq!(shares, [Some(0.0), None, None, Some(400.0 / 500.0)]);
+        // A withheld total gives no share at all, never a confident 0.
+        assert_eq!(
+            risk::bin_shares(&[Figure::Count(0)], Figure::Redacted),
+            [None]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Sections about the risk itself: the pyramid of tiers, tiers against
 //! segments, and the distribution of predicted risk.
 
+use super::figures::Population;
 use super::summary::Summary;
 use super::text::{humanise, risk_at_logit, short_percent};
 use super::{Context, Figure};
@@ -8,7 +9,8 @@ use crate::report::charts::{self, Bar, Column, PyramidBand};
 use crate::report::html::{Table, Td, columns, figure, note, p};
 use crate::report::{ReportError, format_percent};
 
-/// The four risk tiers as a pyramid and a table, everyone scored.
+/// The four risk tiers as a pyramid and a table, from the planning
+/// population's published figures (everyone scored in runs without summaries).
 pub(super) fn pyramid(ctx: &Context) -> Result<String, ReportError> {
     let (show, counts) = (ctx.show, &ctx.counts);
     let chart_err = ctx.chart_err();
@@ -27,9 +29,10 @@ pub(super) fn pyramid(ctx: &Context) -> Result<String, ReportError> {
         })
         .collect();
     let pyramid = charts::pyramid(&bands).map_err(&chart_err)?;
+    let caption = format!("People per risk tier ({})", counts.population.words());
     let mut tier_table = Table::new(
         "table-tiers",
-        "People per risk tier (everyone scored)",
+        &caption,
         &["tier", "definition", "people", "share"],
     );
     for (tier, f) in &counts.tiers {
@@ -63,9 +66,15 @@ pub(super) fn pyramid(ctx: &Context) -> Result<String, ReportError> {
             ),
             tier_table.render()
         ]),
-        note(
-            "Counts are rounded to the nearest 5 and small counts withheld, as in every published summary."
-        )
+        note(&format!(
+            "Counts are the published figures of the {}: small counts are withheld and the rest rounded, as in every published summary; shares are of the published counts.{}",
+            counts.population.words(),
+            if counts.population == Population::Planning {
+                " People with a national data opt-out or a Type 1 objection are not counted."
+            } else {
+                ""
+            }
+        ))
     ))
 }
 
@@ -109,7 +118,10 @@ pub(super) fn tiers_and_segments(ctx: &Context) -> Result<String, ReportError> {
             figure(
                 "chart-segments",
                 &segments_chart,
-                "People per segment, everyone scored. Grey stubs are numbers withheld because they are small."
+                &format!(
+                    "People per segment, {}. Grey stubs are numbers withheld because they are small.",
+                    counts.population.words()
+                )
             ),
             cross_tab
         ])
@@ -218,12 +230,23 @@ fn side_by_side(
     ))
 }
 
+/// Each bin's share of people, from the published (protected) counts only:
+/// published bin / published total. A withheld bin, or any bin when the
+/// total is withheld, has no share (drawn as a grey stub), never 0.
+pub(super) fn bin_shares(bins: &[Figure], total: Figure) -> Vec<Option<f64>> {
+    bins.iter()
+        .map(|f| match (*f, total.value()) {
+            (Figure::Count(c), Some(t)) if t > 0.0 => Some(c as f64 / t),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Share of people by predicted risk, in bins of half a unit of log-odds.
 pub(super) fn score_distribution(ctx: &Context) -> Result<String, ReportError> {
     let (manifest, counts) = (&ctx.manifest, &ctx.counts);
     let chart_err = ctx.chart_err();
     let bin_count = counts.bins.len();
-    let bins_value = counts.bins_total.value();
     let non_empty: Vec<usize> = (0..bin_count)
         .filter(|&i| counts.bins[i] != Figure::Count(0))
         .collect();
@@ -249,15 +272,12 @@ pub(super) fn score_distribution(ctx: &Context) -> Result<String, ReportError> {
             String::new()
         }
     };
+    let shares = bin_shares(&counts.bins, counts.bins_total);
     let cols: Vec<Column> = (first..=last.max(first))
         .filter(|&i| i < bin_count)
         .map(|i| Column {
             label: bin_label(i),
-            share: match (counts.bins[i], bins_value) {
-                (Figure::Count(c), Some(t)) if t > 0.0 => Some(c as f64 / t),
-                (Figure::Count(_), _) => Some(0.0),
-                _ => None,
-            },
+            share: shares[i],
         })
         .collect();
     let distribution_body = if cols.is_empty() {
@@ -274,15 +294,38 @@ pub(super) fn score_distribution(ctx: &Context) -> Result<String, ReportError> {
         figure(
             "chart-score-distribution",
             &chart,
-            "Each bar is half a unit of log-odds wide, so the scale stretches the rare high risks. Grey stubs are bins withheld because they hold few people.",
+            &format!(
+                "Each bar is half a unit of log-odds wide, so the scale stretches the rare high risks. Shares of the {}, taken from bin counts after disclosure control (withheld 1–{}, the rest rounded). Grey stubs are bins withheld because they hold few people.",
+                if manifest.distribution.planning_risk_bins.is_empty() {
+                    "everyone scored"
+                } else {
+                    counts.population.words()
+                },
+                ctx.show.threshold
+            ),
         )
+    };
+    // The mean risk of the planning population as its summary publishes it
+    // (everyone scored only in runs without summaries).
+    let mean_risk = match ctx.planning() {
+        Some((s, row)) => match s.figures("mean_risk", false)?[row] {
+            Figure::Missing => Some(manifest.distribution.mean_risk),
+            f => f.value(),
+        },
+        None => Some(manifest.distribution.mean_risk),
+    };
+    let mean_text = match mean_risk {
+        Some(m) => format!(
+            "The mean predicted risk is {}, so about {} in 100 people are expected to have an emergency admission in the next year.",
+            format_percent(m),
+            (m * 100.0).round()
+        ),
+        None => "The mean predicted risk is withheld by disclosure control.".into(),
     };
     Ok(format!(
         "{}{}",
         p(&format!(
-            "Most people have a low predicted risk; a long tail has a high one. The mean predicted risk is {}, so about {} in 100 people are expected to have an emergency admission in the next year.",
-            format_percent(manifest.distribution.mean_risk),
-            (manifest.distribution.mean_risk * 100.0).round()
+            "Most people have a low predicted risk; a long tail has a high one. {mean_text}"
         )),
         distribution_body
     ))
