@@ -439,22 +439,31 @@ pub enum FlagKind {
 mod tests {
     use super::*;
 
-    /// The format is the file: the shipped default model loads, and writing
-    /// it again gives the same bytes (fields, order, optional parts).
+    /// The format is the file: the shipped default model (version 2) and the
+    /// one shipped before disclosure control of model files (version 1,
+    /// kept as a fixture) load, and writing them again gives the same bytes
+    /// (fields, order, optional parts).
     #[test]
-    fn the_default_model_file_loads_and_round_trips_byte_for_byte() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/emergency_admission.json");
-        let text = std::fs::read_to_string(&path).expect("default model");
-        let model = ModelFile::load(&path).expect("loads");
-        assert_eq!(model.schema_version, 1, "written before disclosure control");
-        assert!(
-            model.evaluation.is_some(),
-            "the default model records its evaluation"
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let again = dir.path().join("again.json");
-        model.save(&again).expect("save");
-        assert_eq!(std::fs::read_to_string(&again).expect("read"), text);
+    fn model_files_load_and_round_trip_byte_for_byte() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (file, version) in [
+            ("models/emergency_admission.json", 2),
+            ("tests/fixtures/model/emergency_admission_v1.json", 1),
+        ] {
+            let path = root.join(file);
+            let text = std::fs::read_to_string(&path).expect("model file");
+            let model = ModelFile::load(&path).expect("loads");
+            assert_eq!(model.schema_version, version, "{file}");
+            assert!(model.evaluation.is_some(), "{file} records its evaluation");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let again = dir.path().join("again.json");
+            model.save(&again).expect("save");
+            assert_eq!(
+                std::fs::read_to_string(&again).expect("read"),
+                text,
+                "{file}"
+            );
+        }
     }
 
     #[test]

@@ -29,7 +29,8 @@ const MAX_ITERATIONS: u64 = 300;
 /// has: age (piecewise linear: children under 5 and people over 65 and 80 have
 /// steeper risk), sex, deprivation (with a missing indicator), prior use in the
 /// last 12 and 12–24 months, bed days, polypharmacy, comorbidity (Charlson,
-/// number of long-term conditions), frailty (eFI, HFRS) and social care.
+/// number of long-term conditions), frailty (eFI with an indicator for the
+/// under-65s it is not reported for, HFRS) and social care.
 /// Counts enter as ln(1 + n), where the first event matters more than the tenth.
 pub fn default_terms() -> Vec<Term> {
     vec![
@@ -65,6 +66,9 @@ pub fn default_terms() -> Vec<Term> {
         Term::new("charlson_index", "charlson_index", Transform::Linear),
         Term::new("ltc_count", "ltc_count", Transform::Linear),
         Term::new("efi", "efi", Transform::Linear),
+        // The eFI is reported from age 65: below, this indicator gives
+        // under-65s a fitted level of their own instead of the imputed mean.
+        Term::new("efi_not_assessed", "efi", Transform::IsMissing),
         Term::new("hfrs", "hfrs", Transform::Log1p),
         Term::new(
             "care_home_resident",

@@ -172,8 +172,6 @@ fn a_second_run_switches_latest_and_keeps_the_first() {
 }
 
 #[test]
-#[ignore = "models/emergency_admission.json predates the eFI's age rule (#22: efi null below 65); \
-            re-enable once the default model is retrained on the current features"]
 fn retraining_on_the_sample_data_reproduces_the_default_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("emergency_admission.json");

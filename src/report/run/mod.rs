@@ -13,6 +13,7 @@
 
 mod figures;
 mod health;
+mod inequalities;
 mod neighbourhoods;
 mod risk;
 mod summary;
@@ -38,6 +39,7 @@ pub const SECTION_IDS: &[&str] = &[
     "score-distribution",
     "drift",
     "neighbourhoods",
+    "inequalities",
     "data-quality",
 ];
 
@@ -47,6 +49,7 @@ pub const CHART_IDS: &[&str] = &[
     "chart-segments",
     "chart-score-distribution",
     "chart-neighbourhoods",
+    "chart-inequalities",
 ];
 
 /// Ids of the tables of a run report.
@@ -59,6 +62,7 @@ pub const TABLE_IDS: &[&str] = &[
     "table-lsoa",
     "table-pcn",
     "table-imd",
+    "table-inequalities",
     "table-data-quality",
 ];
 
@@ -262,6 +266,11 @@ pub(crate) fn render_run_report(run_dir: &Path) -> Result<String, ReportError> {
         "neighbourhoods",
         "Neighbourhoods",
         neighbourhoods::section(&ctx)?,
+    );
+    page.section(
+        "inequalities",
+        "Inequalities",
+        inequalities::section(&ctx, run_dir)?,
     );
     page.section(
         "data-quality",
