@@ -326,6 +326,21 @@ pub struct GenerateArgs {
     /// ICB whose LSOAs people live in (NHS code; QVV = Dorset).
     #[arg(long, default_value = "QVV")]
     pub icb: String,
+    /// Simulate acting on a risk list: a relative reduction X (0.3 = 30%) of the
+    /// emergency-admission hazard of the people a run at --intervention-date flags,
+    /// from the day after it. Who is flagged is found by generating the population
+    /// without the effect and running --intervention-model on it (docs/impact.md):
+    /// the generation costs about twice as long, plus one run.
+    #[arg(long, value_name = "X")]
+    pub intervention_effect: Option<f64>,
+    /// The run date at which people are flagged (default: one year before --as-of,
+    /// leaving a year of outcomes in the extract).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "intervention_effect")]
+    pub intervention_date: Option<NaiveDate>,
+    /// The model that decides who is flagged, with the default tiers
+    /// (default: models/emergency_admission.json).
+    #[arg(long, value_name = "FILE", requires = "intervention_effect")]
+    pub intervention_model: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -298,6 +298,23 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 years: a.years,
                 dirty_rate: a.dirty,
                 icb: a.icb,
+                intervention: None,
+            };
+            let options = match a.intervention_effect {
+                None => options,
+                Some(effect) => {
+                    let date = a.intervention_date.unwrap_or_else(|| {
+                        a.as_of
+                            .checked_sub_months(chrono::Months::new(12))
+                            .unwrap_or(a.as_of)
+                    });
+                    let intervention =
+                        flag_for_intervention(&options, effect, date, a.intervention_model)?;
+                    strata::synth::GenerateOptions {
+                        intervention: Some(intervention),
+                        ..options
+                    }
+                }
             };
             let generated = strata::synth::generate(&options).map_err(Error::from)?;
             if let Some(temp) = &fhir_temp {
@@ -335,6 +352,77 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Who a run at `date` would flag in the population `options` describes:
+/// the population is generated without the effect into a temporary folder
+/// and scored there with `model` (default settings, so the default tiers),
+/// and the flagged people of its flag history are the ones the effect
+/// applies to. The intervention changes nothing up to `date`
+/// (`strata::synth::Intervention`), so a run at `date` on the final extract
+/// flags the same people.
+fn flag_for_intervention(
+    options: &strata::synth::GenerateOptions,
+    effect: f64,
+    date: chrono::NaiveDate,
+    model: Option<std::path::PathBuf>,
+) -> anyhow::Result<strata::synth::Intervention> {
+    use polars::prelude::{LazyFrame, PlRefPath, ScanArgsParquet, col, lit};
+    if !(0.0..=1.0).contains(&effect) {
+        anyhow::bail!(Error::from(strata::synth::SynthError::InterventionEffect {
+            got: effect
+        }));
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("strata-intervention-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    let first = strata::synth::GenerateOptions {
+        out: temp.path().join("extract"),
+        format: strata::synth::Format::Parquet,
+        intervention: None,
+        ..options.clone()
+    };
+    strata::synth::generate(&first).map_err(Error::from)?;
+    let flags = RunOverrides {
+        input: Some(first.out.clone()),
+        model,
+        out: Some(temp.path().join("out")),
+        as_of: Some(date),
+        features: None,
+        pseudonym_key: None,
+        dmd_bnf: None,
+    };
+    let plan = RunPlan::resolve(FileConfig::default(), flags, today()).map_err(Error::from)?;
+    let lock = OutputLock::acquire(&plan.out).map_err(Error::from)?;
+    let outcome = pipeline::run(&plan, &lock)
+        .with_context(|| format!("scoring the population at {date} to find who is flagged"))?;
+    let path = outcome
+        .run_dir
+        .join(strata::products::history::FLAG_HISTORY);
+    let history = LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .and_then(|h| {
+        h.filter(col("flagged").and(col("as_of").eq(lit(date))))
+            .select([col("person_id")])
+            .collect()
+    })
+    .with_context(|| format!("reading {}", path.display()))?;
+    let flagged = history
+        .column("person_id")
+        .and_then(|c| c.str().cloned())
+        .with_context(|| format!("reading {}", path.display()))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    Ok(strata::synth::Intervention {
+        date,
+        effect,
+        flagged: std::sync::Arc::new(flagged),
+    })
 }
 
 /// `strata audit`: the findings, one per line; exit 13 when there are any.
