@@ -65,6 +65,18 @@ pub enum Command {
     ///
     /// Example: strata audit --run out/latest
     Audit(AuditArgs),
+    /// What happened to the people runs flagged, against comparable people they did not flag.
+    ///
+    /// Reads OUT/latest/flag_history.parquet (every published run's flagged people and its
+    /// comparison band just below the cut-off) and the emergency admissions in --input after
+    /// each run's as-of date. For each run since --since: first-flagged people against the
+    /// band over 3, 6 and 12 months (rates, crude and risk-adjusted rate ratios with 95% CIs,
+    /// a regression-discontinuity estimate at the cut-off where numbers allow), every count
+    /// disclosure-controlled. Writes OUT/impact/impact.json and impact.txt and prints the
+    /// summary. Observational: docs/impact.md says what the figures mean.
+    ///
+    /// Example: strata impact --out /srv/strata --input /data/extract --since 2025-04-01
+    Impact(ImpactArgs),
     /// Write the per-person feature table at an index date as Parquet.
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
@@ -341,6 +353,27 @@ pub struct GenerateArgs {
     /// (default: models/emergency_admission.json).
     #[arg(long, value_name = "FILE", requires = "intervention_effect")]
     pub intervention_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Output folder of the runs (holding `latest`).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Extract holding the admissions after the runs' as-of dates (normally the latest one).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Only runs with an as-of date on or after this.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: NaiveDate,
+    /// Disclosure profile; default: the one in the latest run's manifest.
+    #[arg(long)]
+    pub disclosure: Option<String>,
+    /// Settings file (validation limits, dm+d map).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

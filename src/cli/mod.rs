@@ -255,6 +255,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("wrote {}", path.display());
         }
         Command::Audit(a) => audit(&a)?,
+        Command::Impact(a) => impact(a)?,
         Command::Config(a) => {
             if !a.print_default {
                 anyhow::bail!(Error::from(strata::config::ConfigError::Invalid(
@@ -423,6 +424,62 @@ fn flag_for_intervention(
         effect,
         flagged: std::sync::Arc::new(flagged),
     })
+}
+
+/// The disclosure profile `requested`, or else the one the run at `run`
+/// was published under (its manifest's settings), or else the default.
+fn run_profile(
+    requested: Option<&str>,
+    run: &Path,
+) -> anyhow::Result<strata::governance::disclosure::DisclosureProfile> {
+    let profile = match requested {
+        Some(p) => p.to_string(),
+        None => strata::publication::manifest::Manifest::read(&run.join("manifest.json"))
+            .map_err(Error::from)?
+            .settings
+            .get("disclosure")
+            .and_then(|v| v.as_str())
+            .unwrap_or("opensafely")
+            .to_string(),
+    };
+    Ok(profile
+        .parse::<strata::governance::disclosure::DisclosureProfile>()
+        .map_err(Error::from)?)
+}
+
+/// `strata impact`: the analysis, written under OUT/impact/ and printed.
+fn impact(a: args::ImpactArgs) -> anyhow::Result<()> {
+    let file = load_config(a.config.as_deref())?;
+    let profile = run_profile(a.disclosure.as_deref(), &a.out.join("latest"))?;
+    // Written into the runs' folder: under its lock, as a run is.
+    let _lock = OutputLock::acquire(&a.out).map_err(Error::from)?;
+    let dmd_bnf = a
+        .source
+        .lookups
+        .dmd_bnf
+        .as_ref()
+        .or(file.medicines.dmd_bnf.as_ref());
+    let validate = ValidateOptions {
+        today: today(),
+        max_reject_fraction: file.validation.max_reject_fraction,
+        dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
+    };
+    let prepared = input::prepare(&a.input, &a.source, validate.max_reject_fraction)?;
+    let plan = strata::impact::ImpactPlan {
+        out: a.out.clone(),
+        input: prepared.path.clone(),
+        since: a.since,
+        profile,
+        pseudonym_key: pseudonym_key()?,
+        validate,
+    };
+    let report = strata::impact::analyse(&plan)
+        .map_err(Error::from)
+        .with_context(|| format!("measuring impact from {}", a.out.display()))?;
+    let dir = strata::impact::write(&report, &a.out).map_err(Error::from)?;
+    print!("{}", strata::impact::summary(&report));
+    println!("wrote {}", dir.display());
+    Ok(())
 }
 
 /// `strata audit`: the findings, one per line; exit 13 when there are any.

@@ -8,6 +8,7 @@ use crate::error::ExitClass;
 use crate::features::FeatureError;
 use crate::fhir::FhirError;
 use crate::governance::{DisclosureError, GovernanceError};
+use crate::impact::ImpactError;
 use crate::ingest::IngestError;
 use crate::model::ModelError;
 use crate::omop::OmopError;
@@ -41,6 +42,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Synth(#[from] SynthError),
+    #[error(transparent)]
+    Impact(#[from] ImpactError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -60,6 +63,7 @@ impl Error {
             Error::Report(e) => e.class(),
             Error::Config(e) => e.class(),
             Error::Synth(e) => e.class(),
+            Error::Impact(e) => e.class(),
             Error::Internal(_) => ExitClass::Internal,
         }
     }
