@@ -445,10 +445,10 @@ fn admissions(extract: &Extract) -> Result<Vec<Vec<i32>>> {
     let pids = rows.column(PID)?.u32()?;
     let starts = rows.column("start_date")?.i32()?;
     for (pid, start) in pids.iter().zip(starts.iter()) {
-        if let (Some(pid), Some(start)) = (pid, start) {
-            if let Some(list) = by_pid.get_mut(pid as usize) {
-                list.push(start);
-            }
+        if let (Some(pid), Some(start)) = (pid, start)
+            && let Some(list) = by_pid.get_mut(pid as usize)
+        {
+            list.push(start);
         }
     }
     for list in &mut by_pid {

@@ -42,8 +42,10 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Synth(#[from] SynthError),
+    /// Boxed: the impact analysis's own failures are rare, and its earlier
+    /// stages' errors are taken apart into their own variants (`From` below).
     #[error(transparent)]
-    Impact(#[from] ImpactError),
+    Impact(Box<ImpactError>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -77,6 +79,19 @@ impl From<FeatureError> for Error {
             FeatureError::Spec(e) => Error::Spec(e),
             FeatureError::Ingest(e) => Error::Ingest(e),
             FeatureError::Internal(message) => Error::Internal(message),
+        }
+    }
+}
+
+/// Likewise for the impact analysis's error.
+impl From<ImpactError> for Error {
+    fn from(e: ImpactError) -> Self {
+        match e {
+            ImpactError::Ingest(e) => Error::Ingest(e),
+            ImpactError::Governance(e) => Error::Governance(e),
+            ImpactError::Output(e) => Error::Output(e),
+            ImpactError::Internal(message) => Error::Internal(message),
+            other => Error::Impact(Box::new(other)),
         }
     }
 }
