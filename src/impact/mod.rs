@@ -265,7 +265,7 @@ fn date(days: i32) -> NaiveDate {
 }
 
 /// Runs the analysis: reads the history and the extract, and returns the
-/// disclosure-controlled report (nothing written; see [`write`]).
+/// disclosure-controlled report (nothing written; see [`write()`]).
 pub fn analyse(plan: &ImpactPlan) -> Result<ImpactReport> {
     let latest = publish::latest_run(&plan.out).ok_or_else(|| ImpactError::NoHistory {
         path: plan.out.join("latest"),
