@@ -450,7 +450,15 @@ fn run_profile(
 /// `strata impact`: the analysis, written under OUT/impact/ and printed.
 fn impact(a: args::ImpactArgs) -> anyhow::Result<()> {
     let file = load_config(a.config.as_deref())?;
-    let profile = run_profile(a.disclosure.as_deref(), &a.out.join("latest"))?;
+    let latest = a.out.join("latest");
+    if !latest.join("manifest.json").is_file() {
+        // Nothing published here yet (checked before the lock, which would
+        // create the folder).
+        anyhow::bail!(Error::from(strata::impact::ImpactError::NoHistory {
+            path: latest
+        }));
+    }
+    let profile = run_profile(a.disclosure.as_deref(), &latest)?;
     // Written into the runs' folder: under its lock, as a run is.
     let _lock = OutputLock::acquire(&a.out).map_err(Error::from)?;
     let dmd_bnf = a

@@ -34,6 +34,11 @@ fn publish_history(out: &Path, history: &mut DataFrame) {
 }
 
 fn history() -> DataFrame {
+    history_with(&|id| id.to_string())
+}
+
+/// The hand-worked history with each person id replaced by `id(person)`.
+fn history_with(id: &dyn Fn(&str) -> String) -> DataFrame {
     // Run of 2024-03-31 (before --since): p1 and p5 flagged.
     // Run of 2025-03-31, cut-off 0.2: p1 flagged again (not new), p2 and p3
     // flagged for the first time (p3 has a national opt-out), p4, p5 and p6
@@ -49,7 +54,7 @@ fn history() -> DataFrame {
         ("p6", "2025-03-31", "rising", 0.10, 0.20, false),
     ];
     let mut frame = df!(
-        "person_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "person_id" => rows.iter().map(|r| id(r.0)).collect::<Vec<_>>(),
         "run_id" => rows.iter().map(|r| if r.1 == "2024-03-31" { "r0" } else { "r1" }).collect::<Vec<_>>(),
         "tier" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
         "risk" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
@@ -65,6 +70,11 @@ fn history() -> DataFrame {
 }
 
 fn extract() -> tempfile::TempDir {
+    extract_with(&|id| id.to_string())
+}
+
+/// The hand-worked extract with each person id replaced by `id(person)`.
+fn extract_with(id: &dyn Fn(&str) -> String) -> tempfile::TempDir {
     let patients = format!(
         "{PATIENTS_HEADER}
         p1,,1940-01-01,F,A,,A81001,PCN1,2000-01-01,,false,false
@@ -92,7 +102,21 @@ fn extract() -> tempfile::TempDir {
         p3,e9,inpatient,2025-05-01,2025-05-03,true,100
         p1,e10,inpatient,2025-05-01,2025-05-03,true,100"
     );
-    csv_extract(&[("patients", &patients), ("encounters", &encounters)])
+    let rename = |text: &str| -> String {
+        text.lines()
+            .map(|line| match line.trim().split_once(',') {
+                Some((person, rest)) if person.starts_with('p') => {
+                    format!("{},{rest}", id(person))
+                }
+                _ => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    csv_extract(&[
+        ("patients", &rename(&patients)),
+        ("encounters", &rename(&encounters)),
+    ])
 }
 
 fn plan(out: &Path, input: &Path, profile: DisclosureProfile) -> ImpactPlan {
@@ -240,6 +264,78 @@ fn horizons_the_extract_does_not_cover_yet_are_not_reported() {
     assert!(
         statuses[2].contains("not yet in the extract"),
         "{statuses:?}"
+    );
+}
+
+#[test]
+fn nhs_number_ids_are_linked_through_the_runs_pseudonyms_and_refused_without_a_key() {
+    // Valid NHS numbers (Modulus 11) as the extract's person ids; the runs
+    // wrote their keyed pseudonyms into the history, never the numbers.
+    let numbers = [
+        ("p1", "9434765919"),
+        ("p2", "9434765986"),
+        ("p3", "9434766052"),
+        ("p4", "9434766125"),
+        ("p5", "9434766192"),
+        ("p6", "9434766265"),
+    ];
+    let number = |p: &str| {
+        numbers
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or_else(|| p.to_string(), |(_, n)| n.to_string())
+    };
+    let key = strata::governance::pseudonym::PseudonymKey::new(vec![5; 32]).expect("key");
+    let pseudonym = |p: &str| key.pseudonym(&number(p));
+    let out = tempfile::tempdir().expect("tempdir");
+    publish_history(out.path(), &mut history_with(&pseudonym));
+    let input = extract_with(&number);
+    let exact = DisclosureProfile::Custom {
+        redact_at_or_below: 0,
+        round_to: 1,
+    };
+    let mut with_key = plan(out.path(), input.path(), exact);
+    with_key.pseudonym_key = Some(key.clone());
+    let report = analyse(&with_key).expect("impact");
+    // The same people and admissions as the hand-worked test at 12 months.
+    let twelve = &report.cohorts[0].horizons[2];
+    assert_eq!(twelve.flagged.admissions, Some(3));
+    assert_eq!(twelve.comparison.admissions, Some(2));
+    assert_eq!(report.cohorts[0].opted_out, Some(1));
+    // Without the key: refused, naming the patients table and no number.
+    let refused = analyse(&plan(out.path(), input.path(), exact)).expect_err("refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains("patients") && message.contains("STRATA_PSEUDONYM_KEY"),
+        "{message}"
+    );
+    assert!(
+        numbers.iter().all(|(_, n)| !message.contains(n)),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_output_folder_without_runs_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample = root().join("sample-data");
+    let result = strata(
+        dir.path(),
+        &[
+            "impact",
+            "--out",
+            "empty",
+            "--input",
+            sample.to_str().expect("utf-8 path"),
+            "--since",
+            "2025-01-01",
+        ],
+    );
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("no flag history"),
+        "{}",
+        stderr(&result)
     );
 }
 
