@@ -223,6 +223,7 @@ fn generated_extract(people: u64) -> Fixture {
         years: 3,
         dirty_rate: 0.0,
         icb: "QVV".into(),
+        intervention: None,
     })
     .expect("generate the extract");
     let event_rows = report

@@ -23,7 +23,8 @@
 //! - [`publication`]: staging, atomic publication, the output lock, Parquet
 //!   writing and the run manifest.
 //! - [`products`]: clinical lists, summaries, flag history, drift, ranking.
-//! - [`report`]: HTML reports; [`config`]: settings resolved into a plan.
+//! - [`report`]: HTML reports; [`config`]: settings resolved into a plan;
+//!   [`impact`]: what happened to flagged people against a comparison group.
 //! - [`pipeline`]: the one place that calls the stages in order, and the
 //!   crate-wide [`Error`].
 
@@ -35,6 +36,7 @@ pub mod error;
 pub mod features;
 pub mod fhir;
 pub mod governance;
+pub mod impact;
 pub mod ingest;
 #[cfg(test)]
 mod layers;

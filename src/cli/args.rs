@@ -65,6 +65,18 @@ pub enum Command {
     ///
     /// Example: strata audit --run out/latest
     Audit(AuditArgs),
+    /// What happened to the people runs flagged, against comparable people they did not flag.
+    ///
+    /// Reads OUT/latest/flag_history.parquet (every published run's flagged people and its
+    /// comparison band just below the cut-off) and the emergency admissions in --input after
+    /// each run's as-of date. For each run since --since: first-flagged people against the
+    /// band over 3, 6 and 12 months (rates, crude and risk-adjusted rate ratios with 95% CIs,
+    /// a regression-discontinuity estimate at the cut-off where numbers allow), every count
+    /// disclosure-controlled. Writes OUT/impact/impact.json and impact.txt and prints the
+    /// summary. Observational: docs/impact.md says what the figures mean.
+    ///
+    /// Example: strata impact --out /srv/strata --input /data/extract --since 2025-04-01
+    Impact(ImpactArgs),
     /// Write the per-person feature table at an index date as Parquet.
     ///
     /// Example: strata features --input sample-data --index-date 2026-03-31 --out features.parquet
@@ -326,6 +338,42 @@ pub struct GenerateArgs {
     /// ICB whose LSOAs people live in (NHS code; QVV = Dorset).
     #[arg(long, default_value = "QVV")]
     pub icb: String,
+    /// Simulate acting on a risk list: a relative reduction X (0.3 = 30%) of the
+    /// emergency-admission hazard of the people a run at --intervention-date flags,
+    /// from the day after it. Who is flagged is found by generating the population
+    /// without the effect and running --intervention-model on it (docs/impact.md):
+    /// the generation costs about twice as long, plus one run.
+    #[arg(long, value_name = "X")]
+    pub intervention_effect: Option<f64>,
+    /// The run date at which people are flagged (default: one year before --as-of,
+    /// leaving a year of outcomes in the extract).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "intervention_effect")]
+    pub intervention_date: Option<NaiveDate>,
+    /// The model that decides who is flagged, with the default tiers
+    /// (default: models/emergency_admission.json).
+    #[arg(long, value_name = "FILE", requires = "intervention_effect")]
+    pub intervention_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Output folder of the runs (holding `latest`).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Extract holding the admissions after the runs' as-of dates (normally the latest one).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Only runs with an as-of date on or after this.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: NaiveDate,
+    /// Disclosure profile; default: the one in the latest run's manifest.
+    #[arg(long)]
+    pub disclosure: Option<String>,
+    /// Settings file (validation limits, dm+d map).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -257,6 +257,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("wrote {}", path.display());
         }
         Command::Audit(a) => audit(&a)?,
+        Command::Impact(a) => impact(a)?,
         Command::Config(a) => {
             if !a.print_default {
                 anyhow::bail!(Error::from(strata::config::ConfigError::Invalid(
@@ -300,6 +301,23 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 years: a.years,
                 dirty_rate: a.dirty,
                 icb: a.icb,
+                intervention: None,
+            };
+            let options = match a.intervention_effect {
+                None => options,
+                Some(effect) => {
+                    let date = a.intervention_date.unwrap_or_else(|| {
+                        a.as_of
+                            .checked_sub_months(chrono::Months::new(12))
+                            .unwrap_or(a.as_of)
+                    });
+                    let intervention =
+                        flag_for_intervention(&options, effect, date, a.intervention_model)?;
+                    strata::synth::GenerateOptions {
+                        intervention: Some(intervention),
+                        ..options
+                    }
+                }
             };
             let generated = strata::synth::generate(&options).map_err(Error::from)?;
             if let Some(temp) = &fhir_temp {
@@ -336,6 +354,141 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("wrote the contract extract to {}", a.out.display());
         }
     }
+    Ok(())
+}
+
+/// Who a run at `date` would flag in the population `options` describes:
+/// the population is generated without the effect into a temporary folder
+/// and scored there with `model` (default settings, so the default tiers),
+/// and the flagged people of its flag history are the ones the effect
+/// applies to. The intervention changes nothing up to `date`
+/// (`strata::synth::Intervention`), so a run at `date` on the final extract
+/// flags the same people.
+fn flag_for_intervention(
+    options: &strata::synth::GenerateOptions,
+    effect: f64,
+    date: chrono::NaiveDate,
+    model: Option<std::path::PathBuf>,
+) -> anyhow::Result<strata::synth::Intervention> {
+    use polars::prelude::{LazyFrame, PlRefPath, ScanArgsParquet, col, lit};
+    if !(0.0..=1.0).contains(&effect) {
+        anyhow::bail!(Error::from(strata::synth::SynthError::InterventionEffect {
+            got: effect
+        }));
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("strata-intervention-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    let first = strata::synth::GenerateOptions {
+        out: temp.path().join("extract"),
+        format: strata::synth::Format::Parquet,
+        intervention: None,
+        ..options.clone()
+    };
+    strata::synth::generate(&first).map_err(Error::from)?;
+    let flags = RunOverrides {
+        input: Some(first.out.clone()),
+        model,
+        out: Some(temp.path().join("out")),
+        as_of: Some(date),
+        features: None,
+        pseudonym_key: None,
+        dmd_bnf: None,
+    };
+    let plan = RunPlan::resolve(FileConfig::default(), flags, today()).map_err(Error::from)?;
+    let lock = OutputLock::acquire(&plan.out).map_err(Error::from)?;
+    let outcome = pipeline::run(&plan, &lock)
+        .with_context(|| format!("scoring the population at {date} to find who is flagged"))?;
+    let path = outcome
+        .run_dir
+        .join(strata::products::history::FLAG_HISTORY);
+    let history = LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .and_then(|h| {
+        h.filter(col("flagged").and(col("as_of").eq(lit(date))))
+            .select([col("person_id")])
+            .collect()
+    })
+    .with_context(|| format!("reading {}", path.display()))?;
+    let flagged = history
+        .column("person_id")
+        .and_then(|c| c.str().cloned())
+        .with_context(|| format!("reading {}", path.display()))?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    Ok(strata::synth::Intervention {
+        date,
+        effect,
+        flagged: std::sync::Arc::new(flagged),
+    })
+}
+
+/// The disclosure profile `requested`, or else the one the run at `run`
+/// was published under (its manifest's settings), or else the default.
+fn run_profile(
+    requested: Option<&str>,
+    run: &Path,
+) -> anyhow::Result<strata::governance::disclosure::DisclosureProfile> {
+    let profile = match requested {
+        Some(p) => p.to_string(),
+        None => strata::publication::manifest::Manifest::read(&run.join("manifest.json"))
+            .map_err(Error::from)?
+            .settings
+            .get("disclosure")
+            .and_then(|v| v.as_str())
+            .unwrap_or("opensafely")
+            .to_string(),
+    };
+    Ok(profile
+        .parse::<strata::governance::disclosure::DisclosureProfile>()
+        .map_err(Error::from)?)
+}
+
+/// `strata impact`: the analysis, written under OUT/impact/ and printed.
+fn impact(a: args::ImpactArgs) -> anyhow::Result<()> {
+    let file = load_config(a.config.as_deref())?;
+    let latest = a.out.join("latest");
+    if !latest.join("manifest.json").is_file() {
+        // Nothing published here yet (checked before the lock, which would
+        // create the folder).
+        anyhow::bail!(Error::from(strata::impact::ImpactError::NoHistory {
+            path: latest
+        }));
+    }
+    let profile = run_profile(a.disclosure.as_deref(), &latest)?;
+    // Written into the runs' folder: under its lock, as a run is.
+    let _lock = OutputLock::acquire(&a.out).map_err(Error::from)?;
+    let dmd_bnf = a
+        .source
+        .lookups
+        .dmd_bnf
+        .as_ref()
+        .or(file.medicines.dmd_bnf.as_ref());
+    let validate = ValidateOptions {
+        today: today(),
+        max_reject_fraction: file.validation.max_reject_fraction,
+        dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
+    };
+    let prepared = input::prepare(&a.input, &a.source, validate.max_reject_fraction)?;
+    let plan = strata::impact::ImpactPlan {
+        out: a.out.clone(),
+        input: prepared.path.clone(),
+        since: a.since,
+        profile,
+        pseudonym_key: pseudonym_key()?,
+        validate,
+    };
+    let report = strata::impact::analyse(&plan)
+        .map_err(Error::from)
+        .with_context(|| format!("measuring impact from {}", a.out.display()))?;
+    let dir = strata::impact::write(&report, &a.out).map_err(Error::from)?;
+    print!("{}", strata::impact::summary(&report));
+    println!("wrote {}", dir.display());
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::error::ExitClass;
 use crate::features::FeatureError;
 use crate::fhir::FhirError;
 use crate::governance::{DisclosureError, GovernanceError};
+use crate::impact::ImpactError;
 use crate::ingest::IngestError;
 use crate::model::ModelError;
 use crate::omop::OmopError;
@@ -41,6 +42,10 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Synth(#[from] SynthError),
+    /// Boxed: the impact analysis's own failures are rare, and its earlier
+    /// stages' errors are taken apart into their own variants (`From` below).
+    #[error(transparent)]
+    Impact(Box<ImpactError>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -60,6 +65,7 @@ impl Error {
             Error::Report(e) => e.class(),
             Error::Config(e) => e.class(),
             Error::Synth(e) => e.class(),
+            Error::Impact(e) => e.class(),
             Error::Internal(_) => ExitClass::Internal,
         }
     }
@@ -73,6 +79,19 @@ impl From<FeatureError> for Error {
             FeatureError::Spec(e) => Error::Spec(e),
             FeatureError::Ingest(e) => Error::Ingest(e),
             FeatureError::Internal(message) => Error::Internal(message),
+        }
+    }
+}
+
+/// Likewise for the impact analysis's error.
+impl From<ImpactError> for Error {
+    fn from(e: ImpactError) -> Self {
+        match e {
+            ImpactError::Ingest(e) => Error::Ingest(e),
+            ImpactError::Governance(e) => Error::Governance(e),
+            ImpactError::Output(e) => Error::Output(e),
+            ImpactError::Internal(message) => Error::Internal(message),
+            other => Error::Impact(Box::new(other)),
         }
     }
 }

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 
 use crate::cohort::segments::{SEGMENTS, assign_segments};
-use crate::cohort::{Tier, assign_tiers_over};
+use crate::cohort::{Tier, TierMethod, assign_tiers_over};
 use crate::config::RunPlan;
 pub use error::{Error, Result};
 
@@ -217,6 +217,7 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
                 run_id: &run_id,
                 as_of,
                 previous: previous.as_deref(),
+                threshold: flag_threshold(&plan.tiers),
             },
             &plan.disclosure,
             &plan.dominance,
@@ -384,6 +385,17 @@ struct RunIdentity<'a> {
     run_id: &'a str,
     as_of: NaiveDate,
     previous: Option<&'a Path>,
+    /// The flagging cut-off when it is a setting (absolute thresholds);
+    /// `None` when it follows from the population (shares).
+    threshold: Option<f64>,
+}
+
+/// The lowest risk that puts a person on a clinical list, when the tiers
+/// fix it in advance: `high_risk` under absolute thresholds. Under shares
+/// the cut-off is found over the population, and the history takes it from
+/// the flagged people (`history::run_rows`).
+fn flag_threshold(tiers: &crate::cohort::TierConfig) -> Option<f64> {
+    (tiers.method == TierMethod::Thresholds).then_some(tiers.high_risk)
 }
 
 /// patient_risk/, clinical_lists/, flag_history and summaries/, written into `dir`.
@@ -400,6 +412,7 @@ fn write_person_outputs(
         run_id,
         as_of,
         previous,
+        threshold,
     } = *run;
     let mut files = Vec::new();
     let mut record = |folder: &str, written: Vec<(String, u64)>| {
@@ -414,7 +427,8 @@ fn write_person_outputs(
         write_partitioned(&risk, &dir.join("patient_risk"), "practice_code")?,
     );
 
-    let mut history = history::update_history(previous, people, as_of, run_id)?;
+    let now = history::run_rows(people, as_of, run_id, threshold)?;
+    let mut history = history::update_history(previous, now, as_of)?;
     let first = history::first_flagged(&history)?;
     let lists = lists::clinical_lists(people, &extract.patients, &first, as_of)?;
     record(

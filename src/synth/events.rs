@@ -67,6 +67,9 @@ pub struct SimContext<'a> {
     pub nhs: &'a NhsNumbers,
     pub person_key: u64,
     pub encounter_key: u64,
+    pub seed: u64,
+    /// The intervention's day (epoch days) and settings, if any.
+    pub intervention: Option<(i32, &'a super::Intervention)>,
 }
 
 /// Writes one person's rows into the chunk buffers.
@@ -77,6 +80,10 @@ pub(super) struct Writer<'b> {
     seq: u64,
     b: &'b mut ChunkBufs,
     pub(super) stats: &'b mut ChunkStats,
+    /// While set, rows are drawn but not written (a prevented admission:
+    /// `super::Intervention`). Encounter ids are still numbered, so later
+    /// ids match the generation without the effect.
+    muted: bool,
 }
 
 impl Writer<'_> {
@@ -95,6 +102,9 @@ impl Writer<'_> {
         }
         let eid = ids::encounter_id(self.index, self.seq, self.key);
         self.seq += 1;
+        if self.muted {
+            return Some(eid);
+        }
         let e = &mut self.b.encounters;
         e.person_id.append_value(ids::as_str(&self.pid));
         e.encounter_id.append_value(ids::as_str(&eid));
@@ -115,6 +125,9 @@ impl Writer<'_> {
         code: &str,
         encounter: Option<&[u8; 11]>,
     ) {
+        if self.muted {
+            return;
+        }
         let d = &mut self.b.diagnoses;
         d.person_id.append_value(ids::as_str(&self.pid));
         d.date.push(Some(date));
@@ -215,18 +228,35 @@ pub fn simulate_person(
         seq: 0,
         b,
         stats,
+        muted: false,
     };
+    // The intervention's day, effect and own random stream, when this
+    // person was flagged: a separate stream, so preventing an admission
+    // draws nothing from the person's main stream.
+    let mut prevention = ctx.intervention.and_then(|(day, iv)| {
+        iv.flagged.contains(ids::as_str(&pid)).then(|| {
+            (
+                day,
+                iv.effect,
+                super::derive_rng(ctx.seed, b"intervention", p.index),
+            )
+        })
+    });
 
     let a0 = ctx.h0.max(p.dob);
     let a1 = p.last_day(ctx.as_of);
     let gp0 = a0.max(p.registered_from);
 
     record_onsets(&mut w, p);
-    let admissions = emergency_admissions(ctx, p, rng, &mut w, a0, a1);
+    let admissions = emergency_admissions(ctx, p, rng, &mut w, a0, a1, prevention.as_mut());
 
     if p.death.is_none() {
         let prior = admissions.iter().filter(|d| **d > ctx.as_of - 365).count();
-        let risk = true_risk(p, ctx.as_of, prior);
+        let mut risk = true_risk(p, ctx.as_of, prior);
+        if let Some((_, effect, _)) = prevention.as_ref().filter(|(day, _, _)| ctx.as_of > *day) {
+            // P = 1 − exp(−λ·(1 − effect)) = 1 − (1 − P₀)^(1 − effect).
+            risk = 1.0 - (1.0 - risk).powf(1.0 - effect);
+        }
         let outcome = rng.random::<f64>() < risk;
         let t = &mut w.b.truth;
         t.person_id.append_value(ids::as_str(&w.pid));
@@ -280,7 +310,10 @@ fn record_onsets(w: &mut Writer<'_>, p: &Person) {
 }
 
 /// Emergency admissions in monthly steps over `[a0, a1]`; returns their
-/// start days.
+/// start days, prevented ones included (see `super::Intervention`).
+/// `prevention` is (intervention day, effect, the person's own stream) for a
+/// flagged person: each admission after that day is prevented with
+/// probability `effect`.
 fn emergency_admissions(
     ctx: &SimContext<'_>,
     p: &Person,
@@ -288,6 +321,7 @@ fn emergency_admissions(
     w: &mut Writer<'_>,
     a0: i32,
     a1: i32,
+    mut prevention: Option<&mut (i32, f64, ChaCha8Rng)>,
 ) -> Vec<i32> {
     let mut starts: Vec<i32> = Vec::new();
     let mut t = a0;
@@ -302,7 +336,11 @@ fn emergency_admissions(
         for _ in 0..poisson(rng, mean) {
             let day = day_in(rng, t, t_end);
             starts.push(day);
+            w.muted = prevention
+                .as_mut()
+                .is_some_and(|(from, effect, own)| day > *from && own.random::<f64>() < *effect);
             emergency_admission(ctx, p, rng, w, day);
+            w.muted = false;
         }
         t = t_end + 1;
     }
@@ -318,7 +356,9 @@ fn emergency_admission(
 ) {
     let age = p.age_at(day);
     let efi = p.efi(day);
-    w.stats.emergency_by_band[band_of(age)] += 1;
+    if !w.muted {
+        w.stats.emergency_by_band[band_of(age)] += 1;
+    }
     if rng.random::<f64>() < 0.8 {
         let c = cost(rng, 290.0, 0.35);
         w.encounter(ED, day, Some(day), true, Some(c));

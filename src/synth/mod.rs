@@ -59,9 +59,35 @@ pub struct GenerateOptions {
     pub years: u32,
     pub dirty_rate: f64,
     pub icb: String,
+    /// A simulated effect of acting on a risk list (`--intervention-effect`);
+    /// `None` for none.
+    pub intervention: Option<Intervention>,
 }
 
-/// Errors from the generator.
+/// A known effect for `strata impact` to recover: from the day after `date`,
+/// each emergency admission of a `flagged` person is prevented with
+/// probability `effect`, which is a relative reduction `effect` of their
+/// emergency-admission hazard (thinning a Poisson process keeps it Poisson,
+/// at the reduced rate). Who is flagged is decided outside the generator
+/// (the CLI scores a first, unaltered generation with a model and reads its
+/// flag history), because only a model run knows who it would flag.
+///
+/// A prevented admission leaves no rows (no encounters, no diagnoses) but
+/// is still drawn: the person's random stream, the prior-admission term of
+/// their later hazard and their social care follow the unaltered path. So
+/// everything up to `date`, and everything after it except the prevented
+/// admissions, is identical to the generation without the effect, and a run
+/// at `date` flags exactly the same people. The truth file's risk of a
+/// flagged person is the reduced one when the as-of date is after `date`.
+#[derive(Debug, Clone)]
+pub struct Intervention {
+    /// The run date at which people were flagged.
+    pub date: NaiveDate,
+    /// Relative reduction of the hazard, in [0, 1].
+    pub effect: f64,
+    /// Person ids (as written in `patients.person_id`) flagged at `date`.
+    pub flagged: std::sync::Arc<std::collections::BTreeSet<String>>,
+}
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     #[error("--patients must be from 1 to {max}; got {got}")]
@@ -70,6 +96,14 @@ pub enum SynthError {
     Years { got: u32 },
     #[error("--dirty must be a rate from 0 to 0.5; got {got}")]
     DirtyRate { got: f64 },
+    #[error("--intervention-effect must be a relative reduction from 0 to 1; got {got}")]
+    InterventionEffect { got: f64 },
+    #[error("--intervention-date {date} is outside the history ({start} to {as_of})")]
+    InterventionDate {
+        date: NaiveDate,
+        start: NaiveDate,
+        as_of: NaiveDate,
+    },
     #[error("--as-of {as_of} with --years {years} gives a history before 1900")]
     AsOf { as_of: NaiveDate, years: u32 },
     #[error("ICB code `{icb}` is not in reference/lsoa21_icb24.csv; known codes: {known}")]
@@ -244,6 +278,18 @@ fn check_options(opts: &GenerateOptions) -> Result<NaiveDate, SynthError> {
             as_of: opts.as_of,
             years: opts.years,
         })?;
+    if let Some(iv) = &opts.intervention {
+        if !(0.0..=1.0).contains(&iv.effect) {
+            return Err(SynthError::InterventionEffect { got: iv.effect });
+        }
+        if iv.date < start || iv.date > opts.as_of {
+            return Err(SynthError::InterventionDate {
+                date: iv.date,
+                start,
+                as_of: opts.as_of,
+            });
+        }
+    }
     Ok(start)
 }
 
@@ -288,6 +334,12 @@ impl Run {
             nhs: &self.nhs,
             person_key: self.person_key,
             encounter_key: self.encounter_key,
+            seed: self.opts.seed,
+            intervention: self
+                .opts
+                .intervention
+                .as_ref()
+                .map(|iv| (to_days(iv.date), iv)),
         };
         for i in lo..hi {
             let mut rng = derive_rng(self.opts.seed, b"person", i);
@@ -430,6 +482,16 @@ fn build_report(run: &Run, stats: &report::ChunkStats, injected: Injected) -> Ge
         notes.push(format!(
             "NHS numbers come from the 999 test range, which holds {} numbers: beyond that they repeat",
             run.nhs.capacity()
+        ));
+    }
+    if let Some(iv) = &opts.intervention {
+        notes.push(format!(
+            "intervention: emergency admissions after {} of the {} people flagged on that date \
+             prevented with probability {} (a relative hazard reduction of {}; docs/impact.md)",
+            iv.date,
+            iv.flagged.len(),
+            iv.effect,
+            iv.effect
         ));
     }
     if opts.dirty_rate > 0.0 && opts.format == Format::Parquet {

@@ -9,6 +9,7 @@ mod features_spec;
 mod fhir;
 mod golden;
 mod governance;
+mod impact;
 mod malformed;
 mod medicines;
 mod model_disclosure;

@@ -26,6 +26,7 @@ fn options(patients: u64, seed: u64, out: &Path, format: Format) -> GenerateOpti
         years: 3,
         dirty_rate: 0.0,
         icb: "QVV".to_string(),
+        intervention: None,
     }
 }
 
