@@ -72,6 +72,11 @@ def _path(value: Optional[_Path]) -> Optional[str]:
     return None if value is None else os.fspath(value)
 
 
+def _key_file(value: Optional[_Path]) -> Optional[str]:
+    """The pseudonym key file: given, else STRATA_PSEUDONYM_KEY_FILE (as the CLI)."""
+    return _path(value) if value is not None else os.environ.get("STRATA_PSEUDONYM_KEY_FILE")
+
+
 def _date(value: Optional[Date], what: str) -> Optional[str]:
     if value is None:
         return None
@@ -138,7 +143,8 @@ def features(
         config: a ``strata.toml`` (``[codelists]``, ``[validation]``, ``[medicines]``).
         input_format: ``"auto"`` (detect), ``"contract"``, ``"fhir"`` or ``"omop"``.
         pseudonym_key_file: the key file that replaces NHS-number person ids
-            by keyed pseudonyms; without it such ids are refused.
+            by keyed pseudonyms (default: ``$STRATA_PSEUDONYM_KEY_FILE``);
+            without a key such ids are refused.
 
     Returns:
         A :class:`pyarrow.Table`; ``polars.from_arrow(t)`` and
@@ -153,7 +159,7 @@ def features(
         features=_path(features),
         config=_path(config),
         input_format=input_format,
-        pseudonym_key_file=_path(pseudonym_key_file),
+        pseudonym_key_file=_key_file(pseudonym_key_file),
     )
     return pa.table(stream)
 
@@ -189,7 +195,8 @@ def run(
         features: a TOML file of extra feature declarations.
         config: a ``strata.toml`` (tiers, disclosure profile, validation, ...).
         input_format: ``"auto"`` (detect), ``"contract"``, ``"fhir"`` or ``"omop"``.
-        pseudonym_key_file: the key file for NHS-number person ids.
+        pseudonym_key_file: the key file for NHS-number person ids (default:
+            ``$STRATA_PSEUDONYM_KEY_FILE``).
 
     Returns:
         The patient_risk rows as a :class:`pyarrow.Table`: key columns, the
@@ -209,7 +216,7 @@ def run(
             features=_path(features),
             config=_path(config),
             input_format=input_format,
-            pseudonym_key_file=_path(pseudonym_key_file),
+            pseudonym_key_file=_key_file(pseudonym_key_file),
         )
         table = pa.table(stream)
     if out is None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -281,3 +283,71 @@ def test_polars_and_pandas_take_the_results():
     assert pandas.shape == (table.num_rows, table.num_columns)
     assert pandas["risk"].tolist() == frame["risk"].to_list()
     assert pandas["person_id"].tolist() == frame["person_id"].to_list()
+
+
+# --- NHS numbers -----------------------------------------------------------------
+
+
+def check_digit(nine: str) -> int:
+    """The Modulus 11 check digit of nine digits: weights 10 down to 2,
+    11 - remainder, 11 -> 0 (10 means no valid number)."""
+    check = 11 - sum(int(d) * w for d, w in zip(nine, range(10, 1, -1))) % 11
+    return 0 if check == 11 else check
+
+
+def nhs_number(serial: int) -> str:
+    """A valid NHS number made from `serial`."""
+    while True:
+        nine = f"{400000000 + serial:09d}"
+        if check_digit(nine) != 10:
+            return nine + str(check_digit(nine))
+        serial += 1_000_000
+
+
+def test_check_digit_matches_a_published_example():
+    # NHS Digital's example number 943 476 5919.
+    assert check_digit("943476591") == 9
+
+
+@pytest.fixture(scope="module")
+def nhs_extract(tmp_path_factory):
+    """The sample extract with every person_id replaced by an NHS number,
+    as a dict of Polars tables and as a folder."""
+    tables = {p.stem: pl.read_parquet(p) for p in SAMPLE.glob("*.parquet") if p.stem != "truth"}
+    ids = tables["patients"]["person_id"].to_list()
+    mapping = pl.DataFrame({"person_id": ids, "nhs": [nhs_number(i) for i in range(len(ids))]})
+    for name, frame in tables.items():
+        if "person_id" in frame.columns:
+            tables[name] = (
+                frame.join(mapping, on="person_id", how="left", maintain_order="left")
+                .with_columns(pl.col("nhs").alias("person_id"))
+                .drop("nhs")
+            )
+    folder = tmp_path_factory.mktemp("nhs")
+    for name, frame in tables.items():
+        frame.write_parquet(folder / f"{name}.parquet")
+    key = folder / "key"
+    key.write_bytes(b"k" * 32)
+    return tables, folder, key
+
+
+def test_nhs_numbers_without_a_key_are_refused(nhs_extract):
+    tables, _, _ = nhs_extract
+    with pytest.raises(strata.DisclosureError, match="holds NHS numbers") as raised:
+        strata.features(tables, INDEX_DATE)
+    assert raised.value.exit_code == 13
+
+
+def test_nhs_numbers_are_pseudonymised_as_the_cli_does(nhs_extract, strata_bin, tmp_path):
+    tables, folder, key = nhs_extract
+    table = strata.features(tables, INDEX_DATE, pseudonym_key_file=key)
+    out = tmp_path / "features.parquet"
+    subprocess.run(
+        [str(strata_bin), "-q", "features", "--input", str(folder), "--index-date", INDEX_DATE,
+         "--out", str(out)],
+        env={**os.environ, "STRATA_PSEUDONYM_KEY_FILE": str(key)},
+        check=True,
+    )
+    assert_same(table, pl.read_parquet(out))
+    published = set(table.column("person_id").to_pylist())
+    assert not published & set(tables["patients"]["person_id"].to_list())
