@@ -4,25 +4,19 @@
 //! long as the command, and prints what the conversion read and left out
 //! (stderr, so `validate --json` stays JSON).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use strata::Error;
 use strata::fhir::{self, ConversionSummary, ConvertOptions};
+use strata::pipeline::input::{Conversion, Form};
 
 use super::args::{FhirLookupArgs, InputFormat, SourceArgs};
 
 /// The generator's ground-truth file (`pipeline::study::TRUTH_FILE`).
 const TRUTH_FILE: &str = "truth.parquet";
 
-/// The contract extract a command reads, and the temporary folder holding it
-/// when the input was FHIR or OMOP (removed when this is dropped).
-pub struct Prepared {
-    pub path: PathBuf,
-    /// `{format, input, conversion}` when the input was converted.
-    pub converted_from: Option<serde_json::Value>,
-    _temp: Option<tempfile::TempDir>,
-}
+pub use strata::pipeline::input::Prepared;
 
 pub fn options(lookups: &FhirLookupArgs, max_reject_fraction: f64) -> ConvertOptions {
     ConvertOptions {
@@ -34,75 +28,44 @@ pub fn options(lookups: &FhirLookupArgs, max_reject_fraction: f64) -> ConvertOpt
     }
 }
 
-/// What `--input` holds once `auto` is resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolved {
-    Contract,
-    Fhir,
-    Omop,
-}
-
-/// Resolves `--format auto`: a FHIR export, else an OMOP CDM folder, else
-/// the contract.
-pub fn resolve(input: &Path, format: InputFormat) -> Resolved {
+fn form(format: InputFormat) -> Form {
     match format {
-        InputFormat::Fhir => Resolved::Fhir,
-        InputFormat::Omop => Resolved::Omop,
-        InputFormat::Contract => Resolved::Contract,
-        InputFormat::Auto if fhir::is_export(input) => Resolved::Fhir,
-        InputFormat::Auto if strata::omop::is_cdm(input) => Resolved::Omop,
-        InputFormat::Auto => Resolved::Contract,
+        InputFormat::Auto => Form::Auto,
+        InputFormat::Fhir => Form::Fhir,
+        InputFormat::Omop => Form::Omop,
+        InputFormat::Contract => Form::Contract,
     }
 }
 
+/// What `--input` holds once `auto` is resolved.
+pub fn resolve(input: &Path, format: InputFormat) -> Form {
+    strata::pipeline::input::resolve(input, form(format))
+}
+
 /// Converts `input` when it is (or is forced to be) a FHIR export or an
-/// OMOP CDM folder.
+/// OMOP CDM folder (`strata::pipeline::input::prepare`), and prints what the
+/// conversion read and left out.
 pub fn prepare(
     input: &Path,
     source: &SourceArgs,
     max_reject_fraction: f64,
 ) -> anyhow::Result<Prepared> {
     let resolved = resolve(input, source.input_format);
-    if resolved == Resolved::Contract {
-        return Ok(Prepared {
-            path: input.to_path_buf(),
-            converted_from: None,
-            _temp: None,
-        });
+    let prepared = strata::pipeline::input::prepare(
+        input,
+        resolved,
+        &options(&source.lookups, max_reject_fraction),
+    )
+    .with_context(|| match resolved {
+        Form::Omop => format!("converting the OMOP CDM folder {}", input.display()),
+        _ => format!("converting the FHIR export {}", input.display()),
+    })?;
+    match &prepared.conversion {
+        Some(Conversion::Fhir(summary)) => eprint!("{}", describe(input, summary)),
+        Some(Conversion::Omop(summary)) => eprint!("{}", super::omop::describe(input, summary)),
+        None => {}
     }
-    let temp = tempfile::Builder::new()
-        .prefix("strata-convert-")
-        .tempdir()
-        .context("creating a temporary folder for the converted input")?;
-    let path = temp.path().join("extract");
-    let (format, conversion) = if resolved == Resolved::Omop {
-        let summary = super::omop::convert(input, &path, max_reject_fraction)?;
-        eprint!("{}", super::omop::describe(input, &summary));
-        ("omop", serde_json::to_value(&summary)?)
-    } else {
-        let summary = fhir::convert(input, &path, &options(&source.lookups, max_reject_fraction))
-            .map_err(Error::from)
-            .with_context(|| format!("converting the FHIR export {}", input.display()))?;
-        eprint!("{}", describe(input, &summary));
-        ("fhir", serde_json::to_value(&summary)?)
-    };
-    // The ground truth of an export made by `strata generate --format fhir|omop`
-    // stays beside the extract, as evaluate expects it.
-    let truth = input.join(TRUTH_FILE);
-    if truth.is_file() {
-        std::fs::copy(&truth, path.join(TRUTH_FILE))
-            .with_context(|| format!("copying {}", truth.display()))?;
-    }
-    let converted_from = serde_json::json!({
-        "format": format,
-        "input": input.display().to_string(),
-        "conversion": conversion,
-    });
-    Ok(Prepared {
-        path,
-        converted_from: Some(converted_from),
-        _temp: Some(temp),
-    })
+    Ok(prepared)
 }
 
 /// A short text account of a conversion.

@@ -336,7 +336,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 args::ConvertFormat::Omop => args::InputFormat::Omop,
             };
             match input::resolve(&a.input, format) {
-                input::Resolved::Omop => {
+                strata::pipeline::input::Form::Omop => {
                     let limit = file.validation.max_reject_fraction;
                     let summary = omop::convert(&a.input, &a.out, limit)?;
                     print!("{}", omop::describe(&a.input, &summary));

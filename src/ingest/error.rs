@@ -14,6 +14,10 @@ pub enum IngestError {
         "{dir}: required table `{table}` not found (expected {table}.parquet, {table}.csv or a folder {table}/ of Parquet parts)"
     )]
     MissingTable { dir: PathBuf, table: String },
+    /// An in-memory table (the Python binding's dict of tables) whose name
+    /// is not a contract table.
+    #[error("table `{name}` is not a contract table (expected one of: {known})")]
+    UnknownTable { name: String, known: String },
     #[error("{dir}: table `{table}` is given more than once ({found}); keep one")]
     AmbiguousTable {
         dir: PathBuf,

@@ -2,6 +2,7 @@
 //! ingest → features → model → cohort → outputs → publish.
 
 pub mod error;
+pub mod input;
 mod study;
 
 pub use study::{EvaluatePlan, TrainPlan, evaluate_model, train_model};
@@ -82,6 +83,10 @@ impl Stages {
 pub struct RunOutcome {
     pub run_dir: PathBuf,
     pub manifest: Manifest,
+    /// The published `patient_risk` rows as one table, in their published
+    /// order (practice, then descending risk): what the Python binding's
+    /// `strata.run` returns, without reading the files back.
+    pub patient_risk: DataFrame,
 }
 
 /// The built-in catalogue, plus the features declared in `file` if given.
@@ -207,7 +212,7 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
         history::compare_with_previous(people, history::previous_tiers(previous.as_deref())?)?;
     let run_id = make_run_id(started, &model.model_id, as_of);
     let staging = Staging::create(&plan.out, &run_id, lock)?;
-    let outputs = stages.run("writing outputs", || {
+    let (outputs, patient_risk) = stages.run("writing outputs", || {
         write_person_outputs(
             staging.dir(),
             &people,
@@ -296,7 +301,11 @@ pub fn run(plan: &RunPlan, lock: &OutputLock) -> Result<RunOutcome> {
             Err(e) => tracing::error!("removing old runs (keep_runs = {keep}) failed: {e}"),
         }
     }
-    Ok(RunOutcome { run_dir, manifest })
+    Ok(RunOutcome {
+        run_dir,
+        manifest,
+        patient_risk,
+    })
 }
 
 /// `YYYYMMDDTHHMMSSZ-<8 hex>`: sortable by start time, unique per start instant, model and date.
@@ -398,7 +407,8 @@ fn flag_threshold(tiers: &crate::cohort::TierConfig) -> Option<f64> {
     (tiers.method == TierMethod::Thresholds).then_some(tiers.high_risk)
 }
 
-/// patient_risk/, clinical_lists/, flag_history and summaries/, written into `dir`.
+/// patient_risk/, clinical_lists/, flag_history and summaries/, written into
+/// `dir`; returns what was written and the patient_risk table.
 fn write_person_outputs(
     dir: &Path,
     people: &DataFrame,
@@ -407,7 +417,7 @@ fn write_person_outputs(
     run: &RunIdentity,
     profile: &DisclosureProfile,
     dominance: &Dominance,
-) -> Result<Vec<OutputFile>> {
+) -> Result<(Vec<OutputFile>, DataFrame)> {
     let RunIdentity {
         run_id,
         as_of,
@@ -443,7 +453,7 @@ fn write_person_outputs(
     let (summaries, _) =
         summaries::write_summaries(dir, people, &extract.patients, profile, dominance)?;
     files.extend(summaries);
-    Ok(files)
+    Ok((files, risk))
 }
 
 /// Person-level output rows: keys, the model's features, risk, tier, segment
@@ -563,10 +573,28 @@ pub fn warn_coverage(coverage: &Coverage, degraded: &[String]) {
     }
 }
 
-/// Writes the per-person feature table at `index` to a Parquet file. It is
-/// person-level: NHS-number ids are pseudonymised (refused without a key),
-/// as in a run, and the file's footer says who may read it
-/// ([`FEATURES_AUDIENCE`]).
+/// The per-person feature table at `index`, as `strata features` writes it
+/// (the internal person key dropped). It is person-level: NHS-number ids are
+/// pseudonymised (refused without a key), as in a run.
+pub fn person_features(
+    input: &Path,
+    index: NaiveDate,
+    features: Option<&Path>,
+    codelists: &crate::codelists::ListFiles,
+    options: &ValidateOptions,
+    pseudonym_key: Option<&PseudonymKey>,
+) -> Result<DataFrame> {
+    let set = feature_set(features)?
+        .with_lists(ScoreLists::load(codelists).map_err(crate::features::FeatureError::from)?);
+    let (_, table) = validate_and_derive(input, options, index, &set)?;
+    warn_coverage(&table.coverage, &[]);
+    let mut frame = table.frame.drop(PID)?;
+    pseudonymise_nhs_numbers(&mut frame, pseudonym_key, &input.join("patients"))?;
+    Ok(frame)
+}
+
+/// Writes the per-person feature table at `index` ([`person_features`]) to a
+/// Parquet file whose footer says who may read it ([`FEATURES_AUDIENCE`]).
 pub fn write_features(
     input: &Path,
     index: NaiveDate,
@@ -576,12 +604,7 @@ pub fn write_features(
     options: &ValidateOptions,
     pseudonym_key: Option<&PseudonymKey>,
 ) -> Result<u64> {
-    let set = feature_set(features)?
-        .with_lists(ScoreLists::load(codelists).map_err(crate::features::FeatureError::from)?);
-    let (_, table) = validate_and_derive(input, options, index, &set)?;
-    warn_coverage(&table.coverage, &[]);
-    let mut frame = table.frame.drop(PID)?;
-    pseudonymise_nhs_numbers(&mut frame, pseudonym_key, &input.join("patients"))?;
+    let mut frame = person_features(input, index, features, codelists, options, pseudonym_key)?;
     // Written beside the target and renamed, so a reader never sees half a file.
     let partial = out.with_extension("parquet.partial");
     let rows = write_parquet_with_metadata(&mut frame, &partial, &[FEATURES_AUDIENCE])?;
