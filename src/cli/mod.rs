@@ -126,17 +126,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Validate(a) => {
             let file = load_config(a.config.as_deref())?;
-            let dmd_bnf = a
-                .source
-                .lookups
-                .dmd_bnf
-                .as_ref()
-                .or(file.medicines.dmd_bnf.as_ref());
-            let options = ValidateOptions {
-                today: today(),
-                max_reject_fraction: file.validation.max_reject_fraction,
-                dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
-            };
+            let options = validate_options(&file, &a.source)?;
             let prepared = input::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let extract = pipeline::validate(&prepared.path, &options)?;
             let coverage = pipeline::source_warnings(&extract.report)?;
@@ -223,17 +213,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Features(a) => {
             let file = load_config(a.config.as_deref())?;
             let key = pseudonym_key()?;
-            let dmd_bnf = a
-                .source
-                .lookups
-                .dmd_bnf
-                .as_ref()
-                .or(file.medicines.dmd_bnf.as_ref());
-            let options = ValidateOptions {
-                today: today(),
-                max_reject_fraction: file.validation.max_reject_fraction,
-                dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
-            };
+            let options = validate_options(&file, &a.source)?;
             let prepared = input::prepare(&a.input, &a.source, options.max_reject_fraction)?;
             let rows = pipeline::write_features(
                 &prepared.path,
@@ -430,6 +410,24 @@ fn flag_for_intervention(
 
 /// The disclosure profile `requested`, or else the one the run at `run`
 /// was published under (its manifest's settings), or else the default.
+/// Validation settings of `validate` and `impact`: today, the reject
+/// limit, and the dm+d → BNF map of the flag or else the configuration.
+fn validate_options(
+    file: &FileConfig,
+    source: &args::SourceArgs,
+) -> anyhow::Result<ValidateOptions> {
+    let dmd_bnf = source
+        .lookups
+        .dmd_bnf
+        .as_ref()
+        .or(file.medicines.dmd_bnf.as_ref());
+    Ok(ValidateOptions {
+        today: today(),
+        max_reject_fraction: file.validation.max_reject_fraction,
+        dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
+    })
+}
+
 fn run_profile(
     requested: Option<&str>,
     run: &Path,
@@ -463,17 +461,7 @@ fn impact(a: args::ImpactArgs) -> anyhow::Result<()> {
     let profile = run_profile(a.disclosure.as_deref(), &latest)?;
     // Written into the runs' folder: under its lock, as a run is.
     let _lock = OutputLock::acquire(&a.out).map_err(Error::from)?;
-    let dmd_bnf = a
-        .source
-        .lookups
-        .dmd_bnf
-        .as_ref()
-        .or(file.medicines.dmd_bnf.as_ref());
-    let validate = ValidateOptions {
-        today: today(),
-        max_reject_fraction: file.validation.max_reject_fraction,
-        dmd_bnf: pipeline::dmd_bnf_map(dmd_bnf.map(std::path::PathBuf::as_path))?,
-    };
+    let validate = validate_options(&file, &a.source)?;
     let prepared = input::prepare(&a.input, &a.source, validate.max_reject_fraction)?;
     let plan = strata::impact::ImpactPlan {
         out: a.out.clone(),
@@ -494,19 +482,7 @@ fn impact(a: args::ImpactArgs) -> anyhow::Result<()> {
 
 /// `strata audit`: the findings, one per line; exit 13 when there are any.
 fn audit(args: &args::AuditArgs) -> anyhow::Result<()> {
-    let profile = match &args.disclosure {
-        Some(p) => p.clone(),
-        None => strata::publication::manifest::Manifest::read(&args.run.join("manifest.json"))
-            .map_err(Error::from)?
-            .settings
-            .get("disclosure")
-            .and_then(|v| v.as_str())
-            .unwrap_or("opensafely")
-            .to_string(),
-    };
-    let profile = profile
-        .parse::<strata::governance::disclosure::DisclosureProfile>()
-        .map_err(Error::from)?;
+    let profile = run_profile(args.disclosure.as_deref(), &args.run)?;
     let findings =
         strata::products::summaries::audit_run(&args.run, &profile).map_err(Error::from)?;
     for finding in &findings {

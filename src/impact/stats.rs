@@ -3,8 +3,9 @@
 //! ratios with a robust variance, and local linear regression for the
 //! regression-discontinuity estimate. docs/impact.md states each method.
 
-/// The 97.5th percentile of the standard normal: 95% two-sided intervals.
-pub const Z95: f64 = 1.959_963_984_540_054;
+/// The 97.5th percentile of the standard normal (95% two-sided intervals),
+/// the one the model's metrics use.
+pub use crate::model::metrics::Z_95 as Z95;
 
 /// −ln(0.025): the exact upper 95% limit of a Poisson mean when 0 events
 /// are seen (the one-sided 97.5% bound, as the two-sided interval uses).

@@ -17,11 +17,13 @@
 use polars::prelude::*;
 
 use super::Result;
+use super::summaries::{keep_top, text};
 use crate::cohort::Tier;
 use crate::governance::audit::Hierarchy;
 use crate::governance::disclosure::{
     Contributions, GroupRow, REDACTED_SUFFIX, SummaryTable, TableSpec, TotalRowMethod, ValueKind,
 };
+use crate::model::metrics::Z_95 as Z95;
 
 /// 2013 European Standard Population, per 100,000, in 5-year bands 0–4 …
 /// 85–89 and 90+ (90–94: 800 and 95+: 200 combined).
@@ -32,8 +34,6 @@ pub const ESP2013: [f64; 19] = [
     6000.0, 5500.0, 5000.0, 4000.0, 2500.0, 1500.0, 1000.0,
 ];
 const BANDS: usize = ESP2013.len();
-/// Normal 95% quantile.
-const Z95: f64 = 1.959964;
 /// Rates are published per 1,000 people, to one decimal place.
 pub const PER: f64 = 1000.0;
 const RATE_DECIMALS: i32 = 1;
@@ -64,6 +64,11 @@ struct PersonRow<'a> {
     imd_quintile: Option<&'a str>,
     ethnicity: Option<&'a str>,
     ltcs: [bool; 5],
+}
+
+/// `value` as the `'static` label of `labels` it equals, if any.
+fn one_of(value: Option<&str>, labels: &[&'static str]) -> Option<&'static str> {
+    labels.iter().copied().find(|l| Some(*l) == value)
 }
 
 fn yes_no(b: bool) -> Option<&'static str> {
@@ -99,16 +104,7 @@ const GROUPINGS: &[Grouping] = &[
     },
     Grouping {
         name: "imd_quintile",
-        label: |p| match p.imd_quintile {
-            Some(q @ ("1" | "2" | "3" | "4" | "5")) => Some(match q {
-                "1" => "1",
-                "2" => "2",
-                "3" => "3",
-                "4" => "4",
-                _ => "5",
-            }),
-            _ => Some("unknown"),
-        },
+        label: |p| Some(one_of(p.imd_quintile, &["1", "2", "3", "4", "5"]).unwrap_or("unknown")),
         related: "imd_quintile",
         children: &[
             ("1", &["1"]),
@@ -137,16 +133,9 @@ const GROUPINGS: &[Grouping] = &[
     },
     Grouping {
         name: "ethnicity_group",
-        label: |p| match p.ethnicity {
-            Some(e @ ("Asian" | "Black" | "Mixed" | "Other" | "White")) => Some(match e {
-                "Asian" => "Asian",
-                "Black" => "Black",
-                "Mixed" => "Mixed",
-                "Other" => "Other",
-                _ => "White",
-            }),
-            Some("Not stated") => Some("Not stated"),
-            _ => Some("unknown"),
+        label: |p| {
+            let groups = ["Asian", "Black", "Mixed", "Other", "White", "Not stated"];
+            Some(one_of(p.ethnicity, &groups).unwrap_or("unknown"))
         },
         related: "ethnicity_group",
         children: &[
@@ -233,10 +222,6 @@ pub struct Inputs {
     groupings: Vec<Vec<(String, Bands)>>,
 }
 
-fn text(people: &DataFrame, name: &str) -> Result<StringChunked> {
-    Ok(people.column(name)?.cast(&DataType::String)?.str()?.clone())
-}
-
 /// Tallies every grouping over the counted people in one pass.
 pub fn tally(people: &DataFrame, counted: Option<&[bool]>) -> Result<Inputs> {
     let age = people.column("age")?.cast(&DataType::Int64)?.i64()?.clone();
@@ -295,11 +280,7 @@ pub fn tally(people: &DataFrame, counted: Option<&[bool]>) -> Result<Inputs> {
                 b.expected[band] += p;
                 b.variance[band] += p * (1.0 - p);
                 b.risk_n += 1;
-                if p > b.risk_top[0] {
-                    b.risk_top = [p, b.risk_top[0]];
-                } else if p > b.risk_top[1] {
-                    b.risk_top[1] = p;
-                }
+                keep_top(&mut b.risk_top, p);
             }
         }
     }

@@ -24,6 +24,7 @@ use crate::governance::disclosure::{
     Dominance, GroupRow, Link, REDACTED_SUFFIX, SummaryTable, TableSpec, TotalRowMethod, ValueKind,
     protect_release, to_dataframe,
 };
+use crate::model::metrics::Z_95 as Z95;
 use crate::publication::manifest::OutputFile;
 use crate::publication::parquet::write_parquet;
 
@@ -122,7 +123,7 @@ struct Totals {
 }
 
 /// Keeps the two largest of `top` and `x`, largest first.
-fn keep_top<T: Copy + Ord>(top: &mut [T; 2], x: T) {
+pub(super) fn keep_top<T: Copy + PartialOrd>(top: &mut [T; 2], x: T) {
     if x > top[0] {
         *top = [x, top[0]];
     } else if x > top[1] {
@@ -262,7 +263,8 @@ struct Inputs {
     dimensions: Vec<StringChunked>,
 }
 
-fn text(people: &DataFrame, name: &str) -> Result<StringChunked> {
+/// A column of `people` as text, whatever its stored type.
+pub(super) fn text(people: &DataFrame, name: &str) -> Result<StringChunked> {
     Ok(people.column(name)?.cast(&DataType::String)?.str()?.clone())
 }
 
@@ -417,8 +419,6 @@ fn tally_in_blocks(
     Ok(groups.into_iter().map(Groups::finish).collect())
 }
 
-/// Normal 95% interval.
-const Z95: f64 = 1.959964;
 /// Expected admissions are published to the nearest whole admission.
 pub const EXPECTED_ROUND_TO: f64 = 1.0;
 /// Costs are published to the nearest £100.
@@ -506,6 +506,9 @@ fn derive_from_published(frame: &DataFrame, spreads: &[(String, f64)]) -> Result
     let population = frame.column("population")?.i32()?.clone();
     let expected = frame.column("expected_admissions")?.f64()?.clone();
     let scale = 10f64.powi(MEAN_DECIMALS);
+    // By label, not by scanning: by_lsoa has a row per LSOA.
+    let spread_of: hashbrown::HashMap<&str, f64> =
+        spreads.iter().map(|(l, w)| (l.as_str(), *w)).collect();
     let mut mean = Vec::with_capacity(frame.height());
     let (mut lower, mut upper) = (Vec::new(), Vec::new());
     for ((label, n), e) in labels.iter().zip(population.iter()).zip(expected.iter()) {
@@ -513,10 +516,9 @@ fn derive_from_published(frame: &DataFrame, spreads: &[(String, f64)]) -> Result
             (Some(n), Some(e)) if n > 0 => Some((e / f64::from(n) * scale).round() / scale),
             _ => None,
         });
-        let spread = spreads
-            .iter()
-            .find(|(l, _)| Some(l.as_str()) == label)
-            .map(|(_, w)| (w / EXPECTED_ROUND_TO).round() * EXPECTED_ROUND_TO);
+        let spread = label
+            .and_then(|l| spread_of.get(l))
+            .map(|w| (w / EXPECTED_ROUND_TO).round() * EXPECTED_ROUND_TO);
         let (lo, hi) = match (e, spread) {
             (Some(e), Some(w)) => (Some((e - w).max(0.0)), Some(e + w)),
             _ => (None, None),
